@@ -1,0 +1,36 @@
+"""The service's endpoints: the tutorial's ``/test`` contract."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, abort, request
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/test")
+def test_get() -> Response:
+    return Response("test_endpoint_get", mimetype="text/plain")
+
+
+@bp.post("/test")
+def test_post() -> dict[str, object]:
+    # get_json answers 415 for another content type and 400 for a body that is not JSON.
+    return {"endpoint": "test_endpoint_post", "received": request.get_json()}
+
+
+# Registered only when SERVICE_DEBUG_ENDPOINTS is on: the reliability tests need a request that
+# takes a known time, to watch a graceful stop or a worker timeout.
+debug_bp = Blueprint("debug", __name__, url_prefix="/debug")
+
+MAX_SLEEP_SECONDS = 600.0
+
+
+@debug_bp.get("/sleep")
+def sleep() -> dict[str, object]:
+    seconds = request.args.get("seconds", default=1.0, type=float)
+    if seconds is None or not 0 <= seconds <= MAX_SLEEP_SECONDS:
+        abort(400, description=f"seconds must be between 0 and {MAX_SLEEP_SECONDS:g}")
+    time.sleep(seconds)
+    return {"slept": seconds}
