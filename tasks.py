@@ -1,0 +1,196 @@
+"""Tasks for the service's image and container: `inv --list` to see them, `inv --help TASK` for flags.
+
+Settings live under `docker` in Invoke's config (defaults in tooling/settings.py, then invoke.yaml,
+then INVOKE_DOCKER_* variables); a flag beats them all. The Docker work happens in tooling/.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from invoke import Collection, Context, task
+
+from tooling import settings as config
+from tooling.errors import ToolError, exits_cleanly
+
+
+def _settings(c: Context) -> config.Settings:
+    return config.Settings.load(c.config.docker)
+
+
+@task(
+    help={
+        "no-cache": "Build every layer again instead of reusing the cache.",
+        "pull": "Pull a newer base image before building.",
+        "base-image": "Base image to build on (build arg PYTHON_IMAGE); default: docker.base_image.",
+        "build-arg": "Extra build argument KEY=VALUE; repeat for more.",
+    },
+    iterable=["build_arg"],
+)
+@exits_cleanly
+def build(c, no_cache=False, pull=False, base_image=None, build_arg=None):
+    """Build the service's image from docker/Dockerfile."""
+    from tooling.build import build_image
+    from tooling.docker import connect
+
+    settings = _settings(c)
+    if base_image:
+        settings = config.Settings.load({**c.config.docker, "base_image": base_image})
+    built = build_image(connect(), settings, no_cache=no_cache, pull=pull, build_args=build_arg or ())
+    size = (built.image.size or 0) / 1e6
+    print(f"built {', '.join(built.tags)}: {size:.0f} MB in {built.seconds:.1f}s")
+
+
+@task(
+    help={
+        "port": "Host port to publish on (default: docker.port, 5000); 0 picks any free port.",
+        "host": "Host address to publish on (default: docker.host, 127.0.0.1).",
+        "env-file": "File of KEY=VALUE lines to pass into the container.",
+        "dev": "Mount ./service into the container and reload gunicorn when it changes.",
+        "build": "Build the image first.",
+    },
+)
+@exits_cleanly
+def run(c, port=None, host=None, env_file=None, dev=False, build_=False):
+    """Start the service detached and wait until it is healthy."""
+    from tooling import service
+    from tooling.docker import connect
+
+    settings = _settings(c)
+    options = service.RunOptions.from_settings(
+        settings,
+        port=None if port is None else config.parse_port(port),
+        host=host,
+        env_file=env_file,
+        dev=dev,
+        role="dev" if dev else "service",
+    )
+    if build_:
+        build(c)
+    client = connect()
+    container = service.start(client, settings, options)
+    try:
+        service.wait_healthy(container, settings.health_timeout)
+    except (ToolError, KeyboardInterrupt):
+        container.remove(force=True)  # nothing half-started is left for the next run to trip over
+        raise
+    print(f"{container.name} serves {service.url(container)}  (try: curl {service.url(container)}/test)")
+
+
+@task(
+    help={
+        "cmd": "Run this one command instead of an interactive shell, and print its output.",
+        "root": "Be root in the container instead of the service's user.",
+        "new": "Use a throwaway container of the image instead of the running one.",
+    },
+)
+@exits_cleanly
+def shell(c, cmd=None, root=False, new=False):
+    """Open a shell in the service's container (or run one command there)."""
+    from tooling import console
+    from tooling.docker import connect
+
+    if cmd is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ToolError('inv shell needs a terminal; to run one command without one, use --cmd "..."')
+    settings = _settings(c)
+    output = console.open_shell(connect(), settings, cmd=cmd, root=root, new=new)
+    if output:
+        print(output)
+
+
+@task(
+    help={
+        "follow": "Keep printing new lines until Ctrl-C.",
+        "tail": "Show only the last N lines.",
+        "since": "Show lines since a time (2024-01-31T12:00:00) or for a duration (10m, 1h).",
+    },
+)
+@exits_cleanly
+def logs(c, follow=False, tail=None, since=None):
+    """Print the service container's logs."""
+    from tooling import console
+    from tooling.docker import connect
+
+    if tail is not None and (not str(tail).isdigit()):
+        raise ToolError(f"--tail {tail!r} is not a number of lines")
+    console.print_logs(connect(), _settings(c).container, follow=follow, tail=tail, since=since)
+
+
+@task
+@exits_cleanly
+def stop(c):
+    """Stop and remove the service container."""
+    from tooling import service
+    from tooling.docker import connect, own_container
+
+    settings = _settings(c)
+    container = own_container(connect(), settings.container)
+    code = service.stop(container, settings.stop_timeout)
+    print(f"stopped and removed {settings.container} (exit code {code})")
+
+
+@task
+@exits_cleanly
+def status(c):
+    """Show this project's containers: state, health, URL, image and age."""
+    from tooling.docker import connect
+    from tooling.housekeeping import status_rows
+
+    rows = status_rows(connect())
+    if not rows:
+        print("no container of this project exists; start one with `inv run`")
+        return
+    columns = list(rows[0])
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in columns}
+    for row in [{k: k.upper() for k in columns}, *rows]:
+        print("  ".join(row[k].ljust(widths[k]) for k in columns).rstrip())
+
+
+@task(help={"all": "Also remove the builder's cache of this project (classic builder: its layers)."})
+@exits_cleanly
+def clean(c, all_=False):
+    """Remove the containers and images this project created, and nothing else."""
+    from tooling.docker import connect
+    from tooling.housekeeping import clean as remove_project
+
+    report = remove_project(connect())
+    for name in report.containers:
+        print(f"removed container {name}")
+    for name in report.images:
+        print(f"removed image {name}")
+    if all_:
+        print("build cache: the classic builder's layers went with the images; "
+              "buildx keeps one cache shared by every project, so clear it yourself with `docker buildx prune`")
+    if not (report.containers or report.images):
+        print("nothing to clean: no container or image of this project")
+    else:
+        print(f"freed {report.freed / 1e6:.0f} MB")
+
+
+@task
+@exits_cleanly
+def doctor(c):
+    """Check that this machine can build and run the service, and say what to fix."""
+    from tooling.doctor import run_checks
+
+    checks = run_checks(_settings(c))
+    for check in checks:
+        fix = f"  -> {check.fix}" if check.fix and not check.ok else ""
+        print(f"{check.mark}  {check.name:<14} {check.detail}{fix}")
+    blocking = [check.name for check in checks if not check.ok and check.blocking]
+    if blocking:
+        raise ToolError(f"{len(blocking)} problem(s) block `inv build run`: {', '.join(blocking)}")
+    print("ready: `inv build run` should work")
+
+
+@task
+def lock(c):
+    """Regenerate requirements/service.txt (hashes) from requirements/service.in."""
+    c.run(
+        "uv pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet"
+        " --custom-compile-command 'inv lock' requirements/service.in -o requirements/service.txt"
+    )
+
+
+ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock)
+ns.configure({"docker": config.config_defaults()})

@@ -1,0 +1,134 @@
+"""The tasks' settings: declared once here, read from Invoke's config, checked before use.
+
+Invoke layers them: these defaults, then ``invoke.yaml``, then ``INVOKE_DOCKER_*`` environment
+variables; a task's flags come last. Numbers are declared as strings because Invoke casts an
+environment variable to its default's type and crashes with a traceback when that fails; they
+are parsed and checked here instead, with one clear line for a bad value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tooling.errors import ToolError
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+
+DEFAULTS: dict[str, Any] = {
+    "image": "flask-service",
+    "tag": "latest",
+    "container": "flask-service",
+    # Where `inv run` publishes the service: host:port on the host, 8000 in the container.
+    "host": "127.0.0.1",
+    "port": "5000",
+    # Base image for the build (build arg PYTHON_IMAGE); empty means the Dockerfile's default.
+    "base_image": "",
+    # A file of KEY=VALUE lines passed to the container at `inv run`; empty means none.
+    "env_file": "",
+    # Seconds `inv run` waits for the container to turn healthy.
+    "health_timeout": "60",
+    # Seconds `docker stop` grants gunicorn to finish its requests before it kills.
+    "stop_timeout": "25",
+    # What the engine does when the service's process dies; see README, "Restart policy".
+    "restart": "on-failure:5",
+    # Run hardened: read-only root filesystem (tmpfs on /tmp), no capabilities.
+    "hardened": True,
+}
+
+CONTAINER_PORT = 8000
+PROJECT = "flask-service"
+# Images carry this label (set in docker/Dockerfile); containers the tasks start carry both.
+PROJECT_LABEL = "dev.flask-service.project"
+ROLE_LABEL = "dev.flask-service.role"
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$")
+
+
+def config_defaults() -> dict[str, Any]:
+    """What ``ns.configure`` receives under the ``docker`` key."""
+    return dict(DEFAULTS)
+
+
+def _where(key: str) -> str:
+    return f"docker.{key} (invoke.yaml or INVOKE_DOCKER_{key.upper()})"
+
+
+def parse_port(value: object, where: str = "--port") -> int:
+    """A host port: a whole number from 0 (any free port) to 65535."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ToolError(f"{where}: {value!r} is not a port; give a number from 1 to 65535, or 0 for any free port")
+    return int(text)
+
+
+def _seconds(key: str, value: object) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) == 0:
+        raise ToolError(f"{_where(key)}: {value!r} is not a whole number of seconds above 0")
+    return int(text)
+
+
+def _text(key: str, value: object, pattern: re.Pattern[str] | None = None) -> str:
+    if not isinstance(value, str) or (pattern and not pattern.match(value)):
+        raise ToolError(f"{_where(key)}: {value!r} is not a valid value; see README, Settings")
+    return value
+
+
+def _flag(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ToolError(f"{_where(key)}: {value!r} is not true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    image: str
+    tag: str
+    container: str
+    host: str
+    port: int
+    base_image: str
+    env_file: str
+    health_timeout: int
+    stop_timeout: int
+    restart: str
+    hardened: bool
+
+    @classmethod
+    def load(cls, config: Mapping[str, Any]) -> Settings:
+        """Check every value of ``config`` (Invoke's ``c.config.docker``); one line per mistake."""
+        unknown = sorted(set(config) - set(DEFAULTS))
+        if unknown:
+            raise ToolError(f"unknown setting docker.{unknown[0]}; known: {', '.join(DEFAULTS)}")
+        values = {**DEFAULTS, **config}
+        return cls(
+            image=_text("image", values["image"], _IMAGE),
+            tag=_text("tag", values["tag"], _TAG),
+            container=_text("container", values["container"], _NAME),
+            host=_text("host", values["host"]),
+            port=parse_port(values["port"], _where("port")),
+            base_image=_text("base_image", values["base_image"] or ""),
+            env_file=_text("env_file", values["env_file"] or ""),
+            health_timeout=_seconds("health_timeout", values["health_timeout"]),
+            stop_timeout=_seconds("stop_timeout", values["stop_timeout"]),
+            restart=_text("restart", values["restart"], _RESTART),
+            hardened=_flag("hardened", values["hardened"]),
+        )
+
+    @property
+    def reference(self) -> str:
+        return f"{self.image}:{self.tag}"
+
+
+def dockerfile_base_image() -> str:
+    """The base image the Dockerfile uses when no PYTHON_IMAGE build arg is given."""
+    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)", DOCKERFILE.read_text(), re.MULTILINE)
+    return match.group(1) if match else "unknown"
