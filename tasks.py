@@ -6,8 +6,6 @@ then INVOKE_DOCKER_* variables); a flag beats them all. The Docker work happens 
 
 from __future__ import annotations
 
-import sys
-
 from invoke import Collection, Context, task
 
 from tooling import settings as config
@@ -90,7 +88,7 @@ def shell(c, cmd=None, root=False, new=False):
     from tooling import console
     from tooling.docker import connect
 
-    if cmd is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if cmd is None and not console.has_terminal():
         raise ToolError('inv shell needs a terminal; to run one command without one, use --cmd "..."')
     settings = _settings(c)
     output = console.open_shell(connect(), settings, cmd=cmd, root=root, new=new)
@@ -136,7 +134,7 @@ def status(c):
     from tooling.docker import connect
     from tooling.housekeeping import status_rows
 
-    rows = status_rows(connect())
+    rows = status_rows(connect(), _settings(c).project)
     if not rows:
         print("no container of this project exists; start one with `inv run`")
         return
@@ -153,14 +151,16 @@ def clean(c, all_=False):
     from tooling.docker import connect
     from tooling.housekeeping import clean as remove_project
 
-    report = remove_project(connect())
+    report = remove_project(connect(), _settings(c).project)
     for name in report.containers:
         print(f"removed container {name}")
     for name in report.images:
         print(f"removed image {name}")
     if all_:
-        print("build cache: the classic builder's layers went with the images; "
-              "buildx keeps one cache shared by every project, so clear it yourself with `docker buildx prune`")
+        print(
+            "build cache: the classic builder's layers went with the images; "
+            "buildx keeps one cache shared by every project, so clear it yourself with `docker buildx prune`"
+        )
     if not (report.containers or report.images):
         print("nothing to clean: no container or image of this project")
     else:

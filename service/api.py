@@ -29,8 +29,11 @@ MAX_SLEEP_SECONDS = 600.0
 
 @debug_bp.get("/sleep")
 def sleep() -> dict[str, object]:
-    seconds = request.args.get("seconds", default=1.0, type=float)
-    if seconds is None or not 0 <= seconds <= MAX_SLEEP_SECONDS:
-        abort(400, description=f"seconds must be between 0 and {MAX_SLEEP_SECONDS:g}")
+    try:
+        seconds = float(request.args.get("seconds", "1"))
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_SLEEP_SECONDS:
+        abort(400, description=f"seconds must be a number from 0 to {MAX_SLEEP_SECONDS:g}")
     time.sleep(seconds)
     return {"slept": seconds}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -12,7 +12,8 @@ def _http_error(error: HTTPException) -> tuple[dict[str, object], int]:
 
 
 def _unexpected_error(error: Exception) -> tuple[dict[str, object], int]:
-    # Flask has already logged the exception with its traceback (one line, see service.logs).
+    # The traceback goes to the log (folded into one line, see service.logs), never to the client.
+    current_app.logger.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return _http_error(InternalServerError())
 
 

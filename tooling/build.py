@@ -9,10 +9,10 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO, cast
 
 from tooling.docker import first_line
 from tooling.errors import ToolError
@@ -61,7 +61,7 @@ def metadata() -> Metadata:
         version=project["version"],
         revision=(revision + ("-dirty" if dirty else "")) if revision else "unknown",
         short=revision[:7],
-        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source=project.get("urls", {}).get("Source", "unknown"),
     )
 
@@ -113,7 +113,13 @@ def build_image(
 
     out = out or sys.stdout
     meta = metadata()
-    args = {"VERSION": meta.version, "REVISION": meta.revision, "CREATED": meta.created, "SOURCE": meta.source}
+    args = {
+        "PROJECT": settings.project,
+        "VERSION": meta.version,
+        "REVISION": meta.revision,
+        "CREATED": meta.created,
+        "SOURCE": meta.source,
+    }
     if settings.base_image:
         args["PYTHON_IMAGE"] = settings.base_image
     args.update(parse_build_args(build_args))
@@ -128,16 +134,28 @@ def build_image(
     try:
         if use_buildx:
             lines = client.buildx.build(
-                ROOT, file=DOCKERFILE, tags=tags, build_args=args, cache=not no_cache, pull=pull,
-                load=True, progress="plain", stream_logs=True,
+                ROOT,
+                file=DOCKERFILE,
+                tags=tags,
+                build_args=args,
+                cache=not no_cache,
+                pull=pull,
+                load=True,
+                progress="plain",
+                stream_logs=True,
             )
-            for line in lines or ():
+            for line in cast("Iterator[str]", lines):
                 tracker.write(line if line.endswith("\n") else line + "\n")
         else:
             # The classic builder's output arrives through print(); the tracker sees each line.
             with contextlib.redirect_stdout(tracker):
                 client.legacy_build(
-                    ROOT, file=DOCKERFILE, tags=tags, build_args=args, cache=not no_cache, pull=pull,
+                    ROOT,
+                    file=DOCKERFILE,
+                    tags=tags,
+                    build_args=args,
+                    cache=not no_cache,
+                    pull=pull,
                     quiet=False,
                 )
     except DockerException as error:

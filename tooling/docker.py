@@ -11,7 +11,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from tooling.errors import ToolError
-from tooling.settings import PROJECT, PROJECT_LABEL, ROLE_LABEL
+from tooling.settings import PROJECT_LABEL, ROLE_LABEL
 
 if TYPE_CHECKING:
     from python_on_whales import Container, DockerClient
@@ -41,19 +41,23 @@ def first_line(error: DockerException | str | None, limit: int = 240) -> str:
     """The most telling line of a docker error: its last non-empty stderr line, shortened."""
     text = error if isinstance(error, str) or error is None else (error.stderr or str(error))
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith(("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx"))]
+    lines = [
+        line
+        for line in lines
+        if not line.startswith(("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx"))
+    ]
     line = lines[-1] if lines else "no error output"
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def labels(role: str, **extra: str) -> dict[str, str]:
+def labels(project: str, role: str, **extra: str) -> dict[str, str]:
     """Labels for a container the tooling starts: the project's, and what it is for."""
-    return {PROJECT_LABEL: PROJECT, ROLE_LABEL: role, **extra}
+    return {PROJECT_LABEL: project, ROLE_LABEL: role, **extra}
 
 
 def find_container(client: DockerClient, name: str) -> Container | None:
     """The container called ``name``, or None."""
-    matches = client.container.list(all=True, filters={"name": f"^/?{name}$"})
+    matches = client.container.list(all=True, filters=[("name", f"^/?{name}$")])
     return matches[0] if matches else None
 
 

@@ -44,7 +44,12 @@ def run_checks(settings: Settings) -> list[Check]:
         where = os.environ.get("DOCKER_HOST") or "the default socket"
         return [
             Check("docker client", True, path),
-            Check("docker daemon", False, f"no answer at {where}", "start Docker (Docker Desktop, or `sudo systemctl start docker`), or fix DOCKER_HOST"),
+            Check(
+                "docker daemon",
+                False,
+                f"no answer at {where}",
+                "start Docker (Docker Desktop, or `sudo systemctl start docker`), or fix DOCKER_HOST",
+            ),
         ]
     server = version.server.version if version.server else "?"
     checks = [
@@ -62,8 +67,11 @@ def _builder(client: DockerClient) -> Check:
     if client.buildx.is_installed():
         return Check("builder", True, "buildx (BuildKit)")
     return Check(
-        "builder", False, "buildx is not installed; builds use the classic builder",
-        "fine for this project; install the buildx plugin for BuildKit's speed", blocking=False,
+        "builder",
+        False,
+        "buildx is not installed; builds use the classic builder",
+        "fine for this project; install the buildx plugin for BuildKit's speed",
+        blocking=False,
     )
 
 
@@ -77,7 +85,9 @@ def _base_image(client: DockerClient, settings: Settings) -> Check:
         client.manifest.inspect(name)
     except DockerException:
         return Check(
-            "base image", False, f"{name} is not here and no registry answers for it",
+            "base image",
+            False,
+            f"{name} is not here and no registry answers for it",
             "pull it, or set docker.base_image (INVOKE_DOCKER_BASE_IMAGE) to an image you have or a mirror's",
         )
     return Check("base image", True, f"{name} can be pulled")

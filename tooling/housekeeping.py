@@ -3,41 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tooling.settings import PROJECT, PROJECT_LABEL, ROLE_LABEL
+from tooling.settings import PROJECT_LABEL, ROLE_LABEL
 
 if TYPE_CHECKING:
     from python_on_whales import Container, DockerClient, Image
 
 
-def containers(client: DockerClient) -> list[Container]:
-    """Containers the tasks started (they carry the role label), running or not."""
-    found = client.container.list(all=True, filters={"label": f"{ROLE_LABEL}"})
-    return [c for c in found if (c.config.labels or {}).get(PROJECT_LABEL) == PROJECT]
+def containers(client: DockerClient, project: str) -> list[Container]:
+    """Containers the tasks started for ``project`` (they carry the role label), running or not."""
+    found = client.container.list(all=True, filters=[("label", f"{PROJECT_LABEL}={project}")])
+    return [c for c in found if ROLE_LABEL in (c.config.labels or {})]
 
 
-def images(client: DockerClient) -> list[Image]:
-    """Images built from this project's Dockerfile, tagged or dangling, intermediate ones included."""
-    return client.image.list(filters={"label": f"{PROJECT_LABEL}={PROJECT}"}, all=True)
+def images(client: DockerClient, project: str) -> list[Image]:
+    """Images built for ``project``, tagged or dangling, intermediate ones included."""
+    return client.image.list(filters=[("label", f"{PROJECT_LABEL}={project}")], all=True)
 
 
 def age(moment: datetime | None) -> str:
     if moment is None:
         return "?"
-    seconds = int((datetime.now(timezone.utc) - moment).total_seconds())
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{max(seconds, 0)}s"
 
 
-def status_rows(client: DockerClient) -> list[dict[str, str]]:
+def status_rows(client: DockerClient, project: str) -> list[dict[str, str]]:
     from tooling.service import url
 
     rows = []
-    for container in containers(client):
+    for container in containers(client, project):
         state = container.state
         health = state.health.status if state.health else "-"
         rows.append(
@@ -61,18 +61,18 @@ class Cleaned:
     freed: int = 0
 
 
-def clean(client: DockerClient) -> Cleaned:
+def clean(client: DockerClient, project: str) -> Cleaned:
     """Remove the project's containers, then its images; nothing else. Safe to run again."""
     from python_on_whales.exceptions import DockerException
 
     report = Cleaned()
     before = _image_bytes(client)
-    for container in containers(client):
+    for container in containers(client, project):
         container.remove(force=True, volumes=True)
         report.containers.append(container.name)
     # Tagged images first, then whatever of the project is left untagged (dangling builds and the
     # builder stage's cache). Removing an image also removes its untagged parents.
-    for image in sorted(images(client), key=lambda i: not i.repo_tags):
+    for image in sorted(images(client, project), key=lambda i: not i.repo_tags):
         try:
             names = image.repo_tags or [image.id[7:19]]
             client.image.remove(image.id, force=True)

@@ -80,7 +80,10 @@ def _bindings(container: Container) -> list[dict[str, str]]:
 
 
 def _port_in_use(host: str, port: int) -> ToolError:
-    return ToolError(f"port {port} on {host} is already in use; stop what holds it, or pick another with --port N (--port 0 for any free port)")
+    return ToolError(
+        f"port {port} on {host} is already in use; "
+        "stop what holds it, or pick another with --port N (--port 0 for any free port)"
+    )
 
 
 def start(client: DockerClient, settings: Settings, options: RunOptions) -> Container:
@@ -97,10 +100,10 @@ def start(client: DockerClient, settings: Settings, options: RunOptions) -> Cont
             f"a container named {options.name} exists and was not started by these tasks; "
             "remove it yourself, or set docker.container (INVOKE_DOCKER_CONTAINER) to another name"
         )
-    if options.port and not port_is_free(options.host, options.port):
-        # Busy is fine only when it is the container about to be replaced that holds the port.
-        if existing is None or not _publishes(existing, options.port):
-            raise _port_in_use(options.host, options.port)
+    # A busy port is fine only when it is the container about to be replaced that holds it.
+    replacing_holder = existing is not None and _publishes(existing, options.port)
+    if options.port and not replacing_holder and not port_is_free(options.host, options.port):
+        raise _port_in_use(options.host, options.port)
     if existing is not None:
         existing.remove(force=True)
         if options.port and not _port_frees(options.host, options.port, wait=5.0):
@@ -113,28 +116,25 @@ def start(client: DockerClient, settings: Settings, options: RunOptions) -> Cont
         # The source mounted over the image's copy, and gunicorn restarting workers on change.
         volumes.append((str(ROOT / "service"), "/app/service", "ro"))
         envs.setdefault("GUNICORN_RELOAD", "1")
-    hardening: dict[str, object] = {}
-    if settings.hardened:
-        hardening = {
-            "read_only": True,
-            "tmpfs": ["/tmp"],
-            "cap_drop": ["ALL"],
-            "security_options": ["no-new-privileges"],
-        }
+    hardened = settings.hardened
     try:
         return client.run(
             options.image,
             detach=True,
             name=options.name,
             publish=[(f"{host}:{options.port or ''}", CONTAINER_PORT)],
-            labels=labels(options.role, **options.extra_labels),
+            labels=labels(settings.project, options.role, **options.extra_labels),
             envs=envs,
             env_files=[options.env_file] if options.env_file else [],
             volumes=volumes,
             restart=settings.restart,
             stop_timeout=settings.stop_timeout,
             pull="never",
-            **hardening,  # type: ignore[arg-type]
+            # Hardened: nothing writable but /tmp (gunicorn's heartbeats use /dev/shm), no capabilities.
+            read_only=hardened,
+            tmpfs=["/tmp"] if hardened else [],
+            cap_drop=["ALL"] if hardened else [],
+            security_options=["no-new-privileges"] if hardened else [],
         )
     except DockerException as error:
         leftover = find_container(client, options.name)
@@ -193,16 +193,18 @@ def wait_healthy(container: Container, timeout: float, progress: Progress | None
             return elapsed
         if not state.running or state.restarting or (container.restart_count or 0) > 0:
             progress.done(f"{container.name} stopped (exit code {state.exit_code})")
-            raise ToolError(f"{container.name} exited with code {state.exit_code} while starting; {diagnosis(container)}")
+            raise ToolError(
+                f"{container.name} exited with code {state.exit_code} while starting; {diagnosis(container)}"
+            )
         if health == "unhealthy":
             progress.done(f"{container.name} is unhealthy")
             raise ToolError(f"{container.name} turned unhealthy; {diagnosis(container)}")
         if elapsed > timeout:
             progress.done(f"{container.name} is not healthy after {timeout:.0f}s")
-            raise ToolError(
-                f"{container.name} did not turn healthy within {timeout:.0f}s; {diagnosis(container)}"
-            )
-        progress.update(f"waiting for {container.name} to turn healthy: {health or state.status} ({elapsed:.0f}s)", health or "")
+            raise ToolError(f"{container.name} did not turn healthy within {timeout:.0f}s; {diagnosis(container)}")
+        progress.update(
+            f"waiting for {container.name} to turn healthy: {health or state.status} ({elapsed:.0f}s)", health or ""
+        )
         time.sleep(0.25)
 
 

@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 
 DEFAULTS: dict[str, Any] = {
+    # The value of the project label on everything the tasks build and start; `inv clean` and
+    # `inv status` see exactly what carries it. Tests use their own, so they never touch yours.
+    "project": "flask-service",
     "image": "flask-service",
     "tag": "latest",
     "container": "flask-service",
@@ -41,8 +44,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 CONTAINER_PORT = 8000
-PROJECT = "flask-service"
-# Images carry this label (set in docker/Dockerfile); containers the tasks start carry both.
+# Images carry this label (set in docker/Dockerfile from the PROJECT build arg); containers the
+# tasks start carry it and the role label.
 PROJECT_LABEL = "dev.flask-service.project"
 ROLE_LABEL = "dev.flask-service.role"
 
@@ -90,6 +93,7 @@ def _flag(key: str, value: object) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    project: str
     image: str
     tag: str
     container: str
@@ -110,6 +114,7 @@ class Settings:
             raise ToolError(f"unknown setting docker.{unknown[0]}; known: {', '.join(DEFAULTS)}")
         values = {**DEFAULTS, **config}
         return cls(
+            project=_text("project", values["project"], _NAME),
             image=_text("image", values["image"], _IMAGE),
             tag=_text("tag", values["tag"], _TAG),
             container=_text("container", values["container"], _NAME),
@@ -126,6 +131,16 @@ class Settings:
     @property
     def reference(self) -> str:
         return f"{self.image}:{self.tag}"
+
+
+def from_invoke() -> Settings:
+    """Settings as `inv` sees them (defaults, invoke.yaml, INVOKE_DOCKER_*), for code outside tasks."""
+    from invoke import Config
+
+    config = Config(defaults={"docker": config_defaults()}, project_location=ROOT)
+    config.load_project()
+    config.load_shell_env()
+    return Settings.load(config.docker)
 
 
 def dockerfile_base_image() -> str:

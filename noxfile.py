@@ -1,0 +1,70 @@
+"""Checks: `nox` runs them all; `nox --list` shows each; `nox -s smoke -- -k healthz` passes args on.
+
+Dependencies come from requirements/*.txt; the service's own from its hash-checked lock.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests", "smoke", "reliability"]
+# uv when it is installed (much faster); the standard library's venv otherwise.
+nox.options.default_venv_backend = "uv|venv"
+# Pinned requirements make a kept environment safe to reuse: the second run skips the setup.
+nox.options.reuse_venv = "yes"
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+LINTED = ["tasks.py", "noxfile.py", "service", "tooling", "tests", "bench"]
+# Long enough for pytest to tear its containers down after Ctrl-C before nox stops waiting.
+TEARDOWN_SECONDS = 60
+
+
+def install(session: nox.Session, *names: str) -> None:
+    for name in names:
+        # The service's lock carries hashes, so it goes in a call of its own.
+        session.install("-r", f"requirements/{name}.txt")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format), hadolint on the Dockerfile, mypy on the code."""
+    install(session, "lint", "service", "tasks", "test")
+    session.install("nox")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
+    session.run("hadolint", "docker/Dockerfile")
+    session.run("mypy", *(session.posargs or LINTED))
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Unit tests of the service and the tasks, with coverage; no Docker needed."""
+    install(session, "service", "tasks", "test")
+    session.run(
+        "pytest",
+        "--cov",
+        "--cov-report=term-missing:skip-covered",
+        "--cov-fail-under=90",
+        *(session.posargs or ["tests/service", "tests/tooling"]),
+    )
+
+
+@nox.session
+def smoke(session: nox.Session) -> None:
+    """Build the image as `inv build` does, run it, check it over real HTTP, always tear down."""
+    install(session, "tasks", "test")
+    session.run("pytest", "tests/container", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+
+
+@nox.session
+def reliability(session: nox.Session) -> None:
+    """Load, faults and bad input against a real container (about two minutes)."""
+    install(session, "tasks", "test")
+    session.run("pytest", "tests/reliability", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark our image against the tutorial's, side by side; prints a table (not a check)."""
+    install(session, "tasks")
+    session.run("python", "-m", "bench", *session.posargs)

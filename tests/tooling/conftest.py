@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import pytest
+from invoke import Program
+
+import tasks
+from tests.tooling.fakes import FakeDocker
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def docker(monkeypatch):
+    """The fake client every task gets from tooling.docker.connect (and the doctor's DockerClient)."""
+    fake = FakeDocker()
+    monkeypatch.setattr("tooling.docker.connect", lambda: fake)
+    monkeypatch.setattr("python_on_whales.DockerClient", lambda *a, **k: fake)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    monkeypatch.setattr("tooling.service.port_is_free", lambda host, port: True)
+    for variable in ("INVOKE_DOCKER_PORT", "INVOKE_DOCKER_BASE_IMAGE", "INVOKE_DOCKER_PROJECT", "DOCKER_HOST"):
+        monkeypatch.delenv(variable, raising=False)
+    return fake
+
+
+@pytest.fixture
+def inv(capsys):
+    """Run `inv ARGS...` in this process against the project's tasks; returns code, stdout, stderr."""
+
+    def run(*args: str) -> Result:
+        # Fresh tasks each time: invoke consumes a task's help strings when it parses arguments.
+        program = Program(namespace=importlib.reload(tasks).ns)
+        try:
+            program.run(["inv", *args], exit=True)
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run

@@ -1,0 +1,228 @@
+"""A stand-in for python-on-whales' DockerClient: the part of it the tooling uses, in memory.
+
+It records what it is asked to do, so tests can assert the arguments the real client would get.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from python_on_whales.exceptions import DockerException, NoSuchImage
+
+from tooling.settings import PROJECT_LABEL, ROLE_LABEL
+
+_ids = itertools.count(1)
+
+
+def docker_error(stderr: str, code: int = 1, kind: type[DockerException] = DockerException) -> DockerException:
+    return kind(["docker"], code, stderr=stderr.encode())
+
+
+@dataclass
+class FakeImage:
+    tags: list[str]
+    labels: dict[str, str] = field(default_factory=dict)
+    size: int = 176_000_000
+    id: str = field(default_factory=lambda: f"sha256:{next(_ids):064x}")
+
+    @property
+    def repo_tags(self) -> list[str]:
+        return self.tags
+
+
+class FakeContainer:
+    def __init__(
+        self,
+        client: FakeDocker,
+        name: str,
+        image: str,
+        labels: dict[str, str],
+        port: str = "5000",
+        health: list[str] | None = None,
+        exit_code: int = 0,
+    ) -> None:
+        self.client = client
+        self.name = name
+        self.id = f"{next(_ids):012x}"
+        self.created = datetime.now(UTC)
+        self.config = SimpleNamespace(labels=labels, image=image)
+        self.network_settings = SimpleNamespace(ports={"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": port}]})
+        self.health_plan = list(health or ["healthy"])
+        self.restart_count = 0
+        self.exit_code = exit_code
+        self.state = SimpleNamespace(
+            status="running",
+            running=True,
+            restarting=False,
+            exit_code=0,
+            health=SimpleNamespace(status="starting", log=[SimpleNamespace(exit_code=1, output="connection refused")]),
+        )
+        self.executed: list[dict[str, Any]] = []
+        self.exec_result: str | DockerException = ""
+        self.stopped_with: int | None = None
+
+    def reload(self) -> None:
+        if self.health_plan:
+            status = self.health_plan.pop(0)
+            if status == "exited":
+                self.state.running = False
+                self.state.status = "exited"
+                self.state.exit_code = 3
+            else:
+                self.state.health.status = status
+
+    def remove(self, force: bool = False, volumes: bool = False) -> None:
+        self.client.containers.pop(self.name, None)
+        self.client.removed_containers.append(self.name)
+
+    def stop(self, time: int | None = None) -> None:
+        self.stopped_with = time
+        self.state.running = False
+        self.state.status = "exited"
+        self.state.exit_code = self.exit_code
+
+    def execute(self, command: list[str], **kwargs: Any) -> str:
+        self.executed.append({"command": command, **kwargs})
+        if isinstance(self.exec_result, DockerException):
+            raise self.exec_result
+        return self.exec_result
+
+    def logs(self, tail: int | None = None) -> str:
+        return "worker booted\nsomething broke"
+
+
+class FakeDocker:
+    """Answers like a daemon with no registry; every call is recorded in ``calls``."""
+
+    def __init__(self, buildx: bool = False) -> None:
+        self.has_buildx = buildx
+        self.daemon_down = False
+        self.images: dict[str, FakeImage] = {}
+        self.containers: dict[str, FakeContainer] = {}
+        self.removed_containers: list[str] = []
+        self.removed_images: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.build_output = ["Step 1/3 : FROM base", "Step 2/3 : RUN pip install", "Successfully built abc"]
+        self.build_error: DockerException | None = None
+        self.next_health: list[str] = ["starting", "healthy"]
+        self.run_error: DockerException | None = None
+        self.run_output = ""
+        self.log_chunks = [("stdout", b"GET /test 200\n"), ("stderr", b"worker booted\n")]
+        self.pullable: set[str] = set()
+        self.disk = [500_000_000]
+
+        self.buildx = SimpleNamespace(is_installed=lambda: self.has_buildx, build=self._buildx_build)
+        self.image = SimpleNamespace(
+            exists=lambda ref: ref in self.images,
+            inspect=lambda ref: self.images[ref],
+            list=self._image_list,
+            remove=self._image_remove,
+        )
+        self.container = SimpleNamespace(list=self._container_list, logs=self._container_logs)
+        self.system = SimpleNamespace(disk_free=lambda: SimpleNamespace(images=SimpleNamespace(size=self._disk())))
+        self.manifest = SimpleNamespace(inspect=self._manifest_inspect)
+
+    # --- daemon ---------------------------------------------------------------------------
+    def version(self) -> Any:
+        if self.daemon_down:
+            raise docker_error("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.")
+        return SimpleNamespace(client=SimpleNamespace(version="28.2.2"), server=SimpleNamespace(version="20.10.24"))
+
+    def info(self) -> Any:
+        return SimpleNamespace(docker_root_dir="/")
+
+    def _disk(self) -> int:
+        return self.disk.pop(0) if len(self.disk) > 1 else self.disk[0]
+
+    # --- images ---------------------------------------------------------------------------
+    def _finish_build(self, kwargs: dict[str, Any]) -> None:
+        labels = {PROJECT_LABEL: kwargs["build_args"].get("PROJECT", "flask-service")}
+        image = FakeImage(tags=list(kwargs["tags"]), labels=labels)
+        for tag in kwargs["tags"]:
+            self.images[tag] = image
+
+    def legacy_build(self, context: Any, **kwargs: Any) -> FakeImage:
+        self.calls.append(("legacy_build", kwargs))
+        for line in self.build_output:
+            print(line)
+        if self.build_error:
+            raise self.build_error
+        self._finish_build(kwargs)
+        return self.images[kwargs["tags"][0]]
+
+    def _buildx_build(self, context: Any, **kwargs: Any) -> Any:
+        self.calls.append(("buildx_build", kwargs))
+
+        def lines() -> Any:
+            yield "#1 [internal] load build definition"
+            yield "#5 [builder 3/4] RUN pip install"
+            if self.build_error:
+                raise self.build_error
+            self._finish_build(kwargs)
+
+        return lines()
+
+    def _image_list(self, filters: Iterable[tuple[str, str]] = (), all: bool = False) -> list[FakeImage]:
+        key, _, value = dict(filters).get("label", "").partition("=")
+        unique = {id(i): i for i in self.images.values()}.values()
+        return [i for i in unique if not key or i.labels.get(key) == value]
+
+    def _image_remove(self, ref: str, force: bool = False, prune: bool = True) -> None:
+        doomed = [tag for tag, image in self.images.items() if ref in (image.id, tag)]
+        if not doomed:
+            raise docker_error(f"Error: No such image: {ref}", kind=NoSuchImage)
+        for tag in doomed:
+            self.removed_images.append(tag)
+            del self.images[tag]
+
+    def _manifest_inspect(self, name: str) -> Any:
+        if name not in self.pullable:
+            raise docker_error("no such manifest")
+        return {}
+
+    # --- containers -----------------------------------------------------------------------
+    def run(self, image: str, command: list[str] | None = None, **kwargs: Any) -> Any:
+        self.calls.append(("run", {"image": image, "command": command, **kwargs}))
+        if self.run_error:
+            raise self.run_error
+        if not kwargs.get("detach"):
+            return self.run_output
+        publish = kwargs["publish"][0][0]
+        port = publish.rsplit(":", 1)[1] or "49153"
+        container = FakeContainer(
+            self, kwargs["name"], image, dict(kwargs.get("labels", {})), port, list(self.next_health)
+        )
+        self.containers[container.name] = container
+        return container
+
+    def add_container(self, name: str, labels: dict[str, str] | None = None, **kwargs: Any) -> FakeContainer:
+        container = FakeContainer(
+            self,
+            name,
+            "flask-service:latest",
+            labels if labels is not None else {PROJECT_LABEL: "flask-service", ROLE_LABEL: "service"},
+            **kwargs,
+        )
+        container.state.health.status = "healthy"
+        self.containers[name] = container
+        return container
+
+    def _container_list(self, all: bool = False, filters: Iterable[tuple[str, str]] = ()) -> list[FakeContainer]:
+        wanted = dict(filters)
+        found = list(self.containers.values())
+        if "name" in wanted:
+            name = wanted["name"].removeprefix("^/?").removesuffix("$")
+            found = [c for c in found if c.name == name]
+        if "label" in wanted:
+            key, _, value = wanted["label"].partition("=")
+            found = [c for c in found if key in c.config.labels and (not value or c.config.labels[key] == value)]
+        return found
+
+    def _container_logs(self, container: FakeContainer, **kwargs: Any) -> Any:
+        self.calls.append(("logs", kwargs))
+        return iter(self.log_chunks)

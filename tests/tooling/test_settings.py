@@ -1,0 +1,75 @@
+import pytest
+
+import tasks
+from tooling.errors import ToolError
+from tooling.settings import DEFAULTS, Settings, dockerfile_base_image, parse_port
+
+
+def test_defaults_load():
+    settings = Settings.load(DEFAULTS)
+    assert settings.port == 5000 and settings.reference == "flask-service:latest" and settings.hardened
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("port", "abc", "docker.port (invoke.yaml or INVOKE_DOCKER_PORT): 'abc' is not a port"),
+        ("port", [1], "is not a port"),
+        ("health_timeout", "0", "is not a whole number of seconds"),
+        ("stop_timeout", "soon", "is not a whole number of seconds"),
+        ("restart", "sometimes", "docker.restart"),
+        ("image", "Bad Name", "docker.image"),
+        ("tag", "a b", "docker.tag"),
+        ("hardened", "yes", "is not true or false"),
+        ("colour", "red", "unknown setting docker.colour"),
+    ],
+)
+def test_wrong_values_are_named_with_where_to_fix_them(key, value, message):
+    with pytest.raises(ToolError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Settings.load({**DEFAULTS, key: value})
+
+
+@pytest.mark.parametrize(("value", "port"), [("0", 0), (5000, 5000), ("65535", 65535)])
+def test_ports(value, port):
+    assert parse_port(value) == port
+
+
+def test_the_dockerfile_names_its_default_base_image():
+    assert dockerfile_base_image().startswith("python:3.")
+
+
+def test_the_dockerfile_sets_the_label_cleanup_filters_by():
+    from tooling.settings import DOCKERFILE, PROJECT_LABEL
+
+    assert DOCKERFILE.read_text().count(f'LABEL {PROJECT_LABEL}="${{PROJECT}}"') == 2
+
+
+@pytest.mark.parametrize("name", ["build", "run", "shell", "logs", "clean", "stop", "status", "doctor"])
+def test_every_task_documents_itself_and_every_flag(name, inv):
+    task = tasks.ns[name]
+    assert task.__doc__ and task.__doc__.strip().endswith(".")
+    options = inv("--help", name).out.split("Options:")[-1]
+    flags = [line.split() for line in options.splitlines() if line.strip().startswith("-")]
+    for words in flags:
+        described = [w for w in words if not w.startswith("-") and not w.isupper()]
+        assert described, f"inv {name} {words[0]} has no help"
+
+
+def test_inv_list_names_every_task(inv):
+    result = inv("--list")
+    for name in ["build", "run", "shell", "logs", "clean", "stop", "status", "doctor"]:
+        assert f"  {name} " in result.out
+
+
+def test_an_unknown_flag_is_one_line(inv):
+    result = inv("build", "--colour")
+    assert result.code == 1
+    assert result.err.strip() == "No idea what '--colour' is!"
+
+
+def test_a_bad_setting_stops_a_task_in_one_line(docker, inv, monkeypatch):
+    monkeypatch.setenv("INVOKE_DOCKER_STOP_TIMEOUT", "later")
+    result = inv("stop")
+    assert result.code == 1
+    assert result.err.strip().startswith("error: docker.stop_timeout")
+    assert len(result.err.strip().splitlines()) == 1
