@@ -21,6 +21,8 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Heartbeat files on tmpfs: the container runs with a read-only root filesystem.
 worker_tmp_dir = "/dev/shm"
+# No control socket (gunicorn 24+): nothing uses it, and the user's home is not writable.
+control_socket_disable = True
 reload = os.environ.get("GUNICORN_RELOAD", "").lower() in {"1", "true", "yes", "on"}
 
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -11,12 +11,13 @@ import time
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
 from tooling.docker import first_line
 from tooling.errors import ToolError
-from tooling.settings import DOCKERFILE, ROOT, Settings
+from tooling.settings import DOCKERFILE, PROJECT_LABEL, ROLE_LABEL, ROOT, Settings
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient, Image
@@ -107,8 +108,10 @@ def build_image(
     pull: bool = False,
     build_args: Iterable[str] = (),
     out: TextIO | None = None,
+    context: Path = ROOT,
 ) -> Built:
-    """Build docker/Dockerfile, streaming its output to ``out``; tags default to tag and git sha."""
+    """Build ``context``'s docker/Dockerfile (the repository's by default), streaming its output to
+    ``out``; tags default to the configured tag and the git sha."""
     from python_on_whales.exceptions import DockerException
 
     out = out or sys.stdout
@@ -126,16 +129,18 @@ def build_image(
     if tags is None:
         tags = [settings.reference] + ([f"{settings.image}:{meta.short}"] if meta.short else [])
 
+    dockerfile = context / DOCKERFILE.relative_to(ROOT)
     use_buildx = client.buildx.is_installed()
     builder = "buildx (BuildKit)" if use_buildx else "the classic builder (buildx is not installed)"
     print(f"building {', '.join(tags)} with {builder}", file=out, flush=True)
     tracker = _StepTracker(out)
     started = time.monotonic()
+    since = datetime.now(UTC) - timedelta(seconds=5)  # slack for an engine clock in a VM
     try:
         if use_buildx:
             lines = client.buildx.build(
-                ROOT,
-                file=DOCKERFILE,
+                context,
+                file=dockerfile,
                 tags=tags,
                 build_args=args,
                 cache=not no_cache,
@@ -150,8 +155,8 @@ def build_image(
             # The classic builder's output arrives through print(); the tracker sees each line.
             with contextlib.redirect_stdout(tracker):
                 client.legacy_build(
-                    ROOT,
-                    file=DOCKERFILE,
+                    context,
+                    file=dockerfile,
                     tags=tags,
                     build_args=args,
                     cache=not no_cache,
@@ -159,12 +164,25 @@ def build_image(
                     quiet=False,
                 )
     except DockerException as error:
-        raise ToolError(_build_failure(tracker.step, first_line(error), settings)) from None
+        if not use_buildx:
+            _remove_failed_step_containers(client, settings.project, since)
+        raise ToolError(_build_failure(tracker.step, first_line(error))) from None
     seconds = time.monotonic() - started
     return Built(image=client.image.inspect(tags[0]), tags=tags, builder=builder, seconds=seconds)
 
 
-def _build_failure(step: str, reason: str, settings: Settings) -> str:
+def _remove_failed_step_containers(client: DockerClient, project: str, since: datetime) -> None:
+    """The classic builder keeps the container of a step that failed; this build's go.
+
+    They carry the project label (inherited from the Dockerfile's LABEL step) but not the role
+    label the tasks give containers they run, and they were created during this build."""
+    for container in client.container.list(all=True, filters=[("label", f"{PROJECT_LABEL}={project}")]):
+        labels = container.config.labels or {}
+        if ROLE_LABEL not in labels and container.created and container.created >= since:
+            container.remove(force=True)
+
+
+def _build_failure(step: str, reason: str) -> str:
     where = f"at `{step[:120]}`" if step else "before its first step"
     hint = "fix that step in docker/Dockerfile and run `inv build` again"
     if " FROM " in f" {step} " or "pull access" in reason or "no such host" in reason:

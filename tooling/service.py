@@ -136,10 +136,13 @@ def start(client: DockerClient, settings: Settings, options: RunOptions) -> Cont
             cap_drop=["ALL"] if hardened else [],
             security_options=["no-new-privileges"] if hardened else [],
         )
-    except DockerException as error:
+    except (DockerException, KeyboardInterrupt) as error:
+        # `docker run` may have created the container before it failed or was interrupted.
         leftover = find_container(client, options.name)
         if leftover is not None:
             leftover.remove(force=True)
+        if isinstance(error, KeyboardInterrupt):
+            raise
         reason = first_line(error)
         if "already allocated" in reason or "address already in use" in reason:
             raise _port_in_use(options.host, options.port) from None

@@ -92,3 +92,15 @@ def test_a_missing_base_image_says_how_to_point_at_another(docker, inv):
     result = inv("build")
     assert result.code == 1
     assert "INVOKE_DOCKER_BASE_IMAGE" in result.err
+
+
+def test_a_failed_classic_build_removes_its_step_container_and_nothing_else(docker, inv):
+    from tooling.settings import PROJECT_LABEL
+
+    step = docker.add_container("step", labels={PROJECT_LABEL: "flask-service"})
+    service = docker.add_container("flask-service")
+    other = docker.add_container("someone-elses", labels={"x": "y"})
+    docker.build_error = docker_error("The command '/bin/sh -c false' returned a non-zero code: 1")
+    assert inv("build").code == 1
+    assert step.name not in docker.containers
+    assert {service.name, other.name} <= set(docker.containers)

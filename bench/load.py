@@ -1,0 +1,132 @@
+"""A bounded HTTP load generator: N connections hammer one URL for S seconds, then it reports.
+
+    python -m bench.load http://127.0.0.1:5000/test --connections 64 --seconds 20
+
+Runs as a process of its own (so it does not share an interpreter with what it measures), speaks
+plain HTTP/1.1 over asyncio streams, reconnects when the server closes (gunicorn's sync workers
+close after every response), and prints one JSON object: requests, errors, statuses, rate and
+latency percentiles. Loopback only: it refuses any other host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import socket
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+MAX_SECONDS = 300
+MAX_CONNECTIONS = 512
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+def loopback_only(host: str) -> str:
+    address = ipaddress.ip_address(socket.gethostbyname(host))
+    if not address.is_loopback:
+        raise SystemExit(f"load: {host} is not a loopback address; this tool only loads this machine")
+    return str(address)
+
+
+async def _one_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bool]:
+    writer.write(request)
+    await writer.drain()
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionResetError("closed before answering")
+    status = int(status_line.split()[1])
+    length, keep_alive = 0, True
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+        elif name.lower() == "connection" and value.strip().lower() == "close":
+            keep_alive = False
+    await reader.readexactly(length)
+    return status, keep_alive
+
+
+async def _connection(host: str, port: int, request: bytes, deadline: float, tally: Tally) -> None:
+    reader = writer = None
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
+            assert reader is not None and writer is not None
+            status, keep_alive = await asyncio.wait_for(_one_request(reader, writer, request), 30)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
+            tally.errors[type(error).__name__] += 1
+            keep_alive = False
+            status = 0
+        else:
+            tally.latencies.append(time.monotonic() - started)
+            tally.statuses[status] += 1
+        if not keep_alive and writer is not None:
+            writer.close()
+            reader = writer = None
+        if status == 0:
+            await asyncio.sleep(0.01)
+    if writer is not None:
+        writer.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def run(url: str, connections: int, seconds: float) -> dict[str, object]:
+    parts = urlsplit(url)
+    host = loopback_only(parts.hostname or "127.0.0.1")
+    port = parts.port or 80
+    path = parts.path or "/"
+    request = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench.load\r\n\r\n".encode()
+    tally = Tally()
+    started = time.monotonic()
+    deadline = started + seconds
+    await asyncio.gather(*(_connection(host, port, request, deadline, tally) for _ in range(connections)))
+    elapsed = time.monotonic() - started
+    answered = sum(tally.statuses.values())
+    return {
+        "url": url,
+        "connections": connections,
+        "seconds": round(elapsed, 2),
+        "requests": answered,
+        "requests_per_second": round(answered / elapsed, 1),
+        "non_2xx": sum(n for status, n in tally.statuses.items() if not 200 <= status < 300),
+        "socket_errors": sum(tally.errors.values()),
+        "errors": dict(tally.errors),
+        "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
+        "p50_ms": round(percentile(tally.latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(tally.latencies, 0.99) * 1000, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    if not 1 <= args.connections <= MAX_CONNECTIONS or not 0 < args.seconds <= MAX_SECONDS:
+        parser.error(f"connections must be 1-{MAX_CONNECTIONS} and seconds 0-{MAX_SECONDS}")
+    print(json.dumps(asyncio.run(run(args.url, args.connections, args.seconds))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Hostile and malformed HTTP against the real server: never a 5xx, never a traceback."""
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.engine import http
+
+
+def raw(service, payload: bytes) -> bytes:
+    """Send bytes as they are (no client library to tidy them up) and read the whole answer."""
+    parts = urlsplit(service.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        conn.sendall(payload)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "content_type", "status"),
+    [
+        ("malformed json", b'{"a": ', "application/json", 400),
+        ("not utf-8", b"\xff\xfe\xfa\x00", "application/json", 400),
+        ("wrong content type", b'{"a": 1}', "text/plain", 415),
+        ("form instead of json", b"a=1&b=2", "application/x-www-form-urlencoded", 415),
+    ],
+)
+def test_bad_bodies_get_a_4xx_json_answer(service, name, body, content_type, status):
+    answer = http("POST", f"{service.url}/test", body, {"Content-Type": content_type})
+    assert answer.status == status, name
+    assert answer.json()["error"]["status"] == status
+    assert "Traceback" not in answer.text
+
+
+def test_an_oversized_body_is_413(service):
+    body = json.dumps({"blob": "x" * (2 * 1024 * 1024)}).encode()
+    answer = raw(
+        service,
+        b"POST /test HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body,
+    )
+    assert status_of(answer) == 413
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/nope", 404), ("DELETE", "/test", 405), ("PATCH", "/healthz", 405), ("BREW", "/test", 405)],
+)
+def test_unknown_paths_and_methods(service, method, path, status):
+    answer = http(method, f"{service.url}{path}")
+    assert answer.status == status
+    assert answer.json()["error"]["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("name", "request_bytes"),
+    [
+        ("very long url", b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("very long header", b"GET /test HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20000 + b"\r\n\r\n"),
+        (
+            "too many headers",
+            b"GET /test HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(300)) + b"\r\n",
+        ),
+        ("non-utf-8 path", b"GET /\xff\xfe\xc3( HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("non-utf-8 header", b"GET /test HTTP/1.1\r\nHost: x\r\nX-Bin: \xff\xfe\r\n\r\n"),
+        ("garbage request line", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
+        ("bad content-length", b"POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n"),
+    ],
+)
+def test_malformed_requests_never_get_a_5xx(service, name, request_bytes):
+    answer = raw(service, request_bytes)
+    if answer:  # gunicorn may also just close the connection on garbage, which is fine
+        assert status_of(answer) < 500, name
+        assert b"Traceback" not in answer
+
+
+def test_no_header_injection_through_the_path(service):
+    answer = raw(service, b"GET /test%0d%0aSet-Cookie:%20evil=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"set-cookie" not in head
+    assert status_of(answer) == 404
+
+
+def test_the_service_is_still_healthy_after_all_that(service):
+    assert http("GET", f"{service.url}/healthz").status == 200

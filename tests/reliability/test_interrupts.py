@@ -1,0 +1,83 @@
+"""Ctrl-C (SIGINT to the whole process group, as a terminal sends it) leaves nothing behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.engine import PID_LABEL, RUN_ID, project_labels
+from tooling.settings import ROOT
+
+
+def interrupt_when(command, env, ready, timeout=120):
+    """Start ``command`` in its own process group; SIGINT it once ``ready()``; return its exit code."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready(process):
+            assert process.poll() is None, "it ended before it could be interrupted"
+            assert time.monotonic() < deadline, "never got ready to be interrupted"
+            time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGINT)
+        return process.wait(timeout=90)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_ctrl_c_while_inv_run_waits_removes_the_container(client, settings, image):
+    project = f"flask-service-intr-{RUN_ID}"
+    name, _, tag = image.partition(":")
+    env = {
+        **os.environ,
+        "INVOKE_DOCKER_PROJECT": project,
+        "INVOKE_DOCKER_CONTAINER": project,
+        "INVOKE_DOCKER_IMAGE": name,
+        "INVOKE_DOCKER_TAG": tag,
+        "INVOKE_DOCKER_PORT": "0",
+    }
+
+    def started(process):
+        return bool(project_labels(client, project)[0])
+
+    code = interrupt_when([sys.executable, "-m", "invoke", "run"], env, started)
+    assert code == 130
+    assert project_labels(client, project)[0] == []
+
+
+def test_ctrl_c_during_inv_build_leaves_no_container(client, settings):
+    project = f"flask-service-intr-build-{RUN_ID}"
+    env = {**os.environ, "INVOKE_DOCKER_PROJECT": project, "INVOKE_DOCKER_IMAGE": project}
+
+    def building(process):
+        # the classic builder's step containers carry the project label from the first LABEL step on
+        found = client.container.list(all=True, filters=[("label", f"dev.flask-service.project={project}")])
+        return bool(found)
+
+    try:
+        code = interrupt_when([sys.executable, "-m", "invoke", "build", "--no-cache"], env, building)
+        assert code != 0
+        time.sleep(1)
+        left = client.container.list(all=True, filters=[("label", f"dev.flask-service.project={project}")])
+        assert left == [], [c.name for c in left]
+    finally:
+        subprocess.run([sys.executable, "-m", "invoke", "clean"], cwd=ROOT, env=env, capture_output=True, check=False)
+
+
+def test_ctrl_c_during_the_smoke_tests_tears_everything_down(client, settings):
+    env = dict(os.environ)
+    command = [sys.executable, "-m", "pytest", "tests/container/test_http.py", "-p", "no:cacheprovider", "-q"]
+    pids: list[int] = []
+
+    def serving(process):
+        pids[:] = [process.pid]
+        found = client.container.list(all=True, filters=[("label", f"{PID_LABEL}={process.pid}")])
+        return any(c.state.running for c in found)
+
+    interrupt_when(command, env, serving)
+    assert client.container.list(all=True, filters=[("label", f"{PID_LABEL}={pids[0]}")]) == []
+    tags = [tag for img in client.image.list() for tag in img.repo_tags]
+    assert not [tag for tag in tags if tag.startswith(f"{settings.image}:test-{pids[0]}-")]

@@ -1,0 +1,75 @@
+"""Supply chain and secrets: a tampered lock fails the build; secrets stay out of the image."""
+
+import io
+import re
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from tests.engine import RUN_ID
+from tooling.build import build_image
+from tooling.errors import ToolError
+from tooling.housekeeping import clean
+from tooling.settings import ROOT
+
+
+@pytest.fixture
+def tampered_context(tmp_path):
+    """The build context with every hash of one package (flask) changed by one digit: pip accepts any
+    of a package's listed hashes, so a single changed one would still let the wheel's through."""
+    for part in ("docker", "service", "requirements"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / ".dockerignore", tmp_path / ".dockerignore")
+    lock = tmp_path / "requirements" / "service.txt"
+    text = lock.read_text()
+    found = re.search(r"^flask==.*?(?=^\S)", text, re.MULTILINE | re.DOTALL)
+    assert found, "the lock pins flask"
+    block = found.group(0)
+    tampered = re.sub(r"([0-9a-f]{63})([0-9a-f])", lambda m: m[1] + ("0" if m[2] != "0" else "1"), block)
+    assert tampered != block
+    lock.write_text(text.replace(block, tampered))
+    return tmp_path
+
+
+def test_a_tampered_hash_fails_the_build(client, settings, tampered_context):
+    project = f"flask-service-tamper-{RUN_ID}"
+    output = io.StringIO()
+    try:
+        with pytest.raises(ToolError) as failure:
+            build_image(
+                client,
+                replace(settings, project=project),
+                tags=[f"{project}:x"],
+                no_cache=True,
+                out=output,
+                context=tampered_context,
+            )
+    finally:
+        clean(client, project)
+    assert "--require-hashes" in failure.value.message, "the message names the failing step"
+    assert "DO NOT MATCH THE HASHES" in output.getvalue()
+    assert not client.image.exists(f"{project}:x")
+
+
+def test_the_tasks_refuse_secret_build_args():
+    from tooling.build import parse_build_args
+
+    with pytest.raises(ToolError, match="looks like a secret"):
+        parse_build_args(["DB_PASSWORD=hunter2"])
+
+
+def test_the_env_file_reaches_the_container_not_the_image(client, settings, image, tmp_path):
+    from tooling.service import RunOptions, start
+
+    env_file = tmp_path / "app.env"
+    env_file.write_text("API_TOKEN=s3cret-value\n")
+    options = RunOptions.from_settings(
+        settings, name=f"flask-service-envfile-{RUN_ID}", image=image, port=0, env_file=str(env_file), role="test"
+    )
+    container = start(client, settings, options)
+    try:
+        assert str(container.execute(["sh", "-c", "echo $API_TOKEN"])).strip() == "s3cret-value"
+        assert "s3cret-value" not in str(client.image.inspect(image).config.env)
+    finally:
+        container.remove(force=True)
