@@ -1,0 +1,1 @@
+"""Benchmarks and the load generator: measured numbers, never pass/fail checks."""

@@ -1,11 +1,16 @@
 """A bounded HTTP load generator: N connections hammer one URL for S seconds, then it reports.
 
-    python -m bench.load http://127.0.0.1:5000/test --connections 64 --seconds 20
+    python -m bench.load http://127.0.0.1:5000/test --connections 64 --seconds 20 [--rate 800]
 
 Runs as a process of its own (so it does not share an interpreter with what it measures), speaks
 plain HTTP/1.1 over asyncio streams, reconnects when the server closes (gunicorn's sync workers
 close after every response), and prints one JSON object: requests, errors, statuses, rate and
 latency percentiles. Loopback only: it refuses any other host.
+
+Every request to a sync worker costs two fresh TCP connections when Docker's userland proxy
+publishes the port, and each leaves a socket in TIME_WAIT for a minute. A saturating run can use
+up the ephemeral ports towards the container and slows whatever runs next. Hence ``--rate``, a
+fixed offered load for tests, and ``--settle``, which waits for TIME_WAIT to drain first.
 """
 
 from __future__ import annotations
@@ -57,9 +62,51 @@ async def _one_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
     return status, keep_alive
 
 
-async def _connection(host: str, port: int, request: bytes, deadline: float, tally: Tally) -> None:
+class Pacer:
+    """Spaces requests across all connections to ``rate`` per second (0: as fast as answered)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate if rate else 0.0
+        self.next = time.monotonic()
+
+    async def wait(self, deadline: float) -> bool:
+        """Wait for this connection's next slot; False when that falls past ``deadline``."""
+        if not self.interval:
+            return True
+        slot = max(self.next, time.monotonic())
+        if slot >= deadline:
+            return False
+        self.next = slot + self.interval
+        await asyncio.sleep(slot - time.monotonic())
+        return True
+
+
+def timewait_sockets() -> int:
+    """Sockets in TIME_WAIT on this machine (0 where /proc does not tell)."""
+    try:
+        with open("/proc/net/sockstat") as stats:
+            for line in stats:
+                if line.startswith("TCP:"):
+                    fields = line.split()
+                    return int(fields[fields.index("tw") + 1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def settle(limit: int, timeout: float) -> None:
+    """Wait until fewer than ``limit`` sockets are in TIME_WAIT, or ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while (waiting := timewait_sockets()) >= limit and time.monotonic() < deadline:
+        print(f"load: waiting for {waiting} TIME_WAIT sockets to drain", file=sys.stderr, flush=True)
+        time.sleep(5)
+
+
+async def _connection(host: str, port: int, request: bytes, deadline: float, tally: Tally, pacer: Pacer) -> None:
     reader = writer = None
     while time.monotonic() < deadline:
+        if not await pacer.wait(deadline):
+            break
         started = time.monotonic()
         try:
             if writer is None:
@@ -89,21 +136,23 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run(url: str, connections: int, seconds: float) -> dict[str, object]:
+async def run(url: str, connections: int, seconds: float, rate: float = 0) -> dict[str, object]:
     parts = urlsplit(url)
     host = loopback_only(parts.hostname or "127.0.0.1")
     port = parts.port or 80
     path = parts.path or "/"
     request = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench.load\r\n\r\n".encode()
     tally = Tally()
+    pacer = Pacer(rate)
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(*(_connection(host, port, request, deadline, tally) for _ in range(connections)))
+    await asyncio.gather(*(_connection(host, port, request, deadline, tally, pacer) for _ in range(connections)))
     elapsed = time.monotonic() - started
     answered = sum(tally.statuses.values())
     return {
         "url": url,
         "connections": connections,
+        "offered_rate": rate or "unbounded",
         "seconds": round(elapsed, 2),
         "requests": answered,
         "requests_per_second": round(answered / elapsed, 1),
@@ -121,10 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("url")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=0, help="requests per second in all (0: unbounded)")
+    parser.add_argument("--settle", type=float, default=0, help="first wait up to this long for TIME_WAIT to drain")
     args = parser.parse_args(argv)
     if not 1 <= args.connections <= MAX_CONNECTIONS or not 0 < args.seconds <= MAX_SECONDS:
         parser.error(f"connections must be 1-{MAX_CONNECTIONS} and seconds 0-{MAX_SECONDS}")
-    print(json.dumps(asyncio.run(run(args.url, args.connections, args.seconds))))
+    if args.settle:
+        settle(limit=2000, timeout=args.settle)
+    print(json.dumps(asyncio.run(run(args.url, args.connections, args.seconds, args.rate))))
     return 0
 
 
