@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "smoke", "reliability"]
+nox.options.sessions = ["lint", "tests", "smoke", "integration", "reliability"]
 # uv when it is installed (much faster); the standard library's venv otherwise.
 nox.options.default_venv_backend = "uv|venv"
 # Pinned requirements make a kept environment safe to reuse: the second run skips the setup.
 nox.options.reuse_venv = "yes"
 
 PYTHONS = ["3.11", "3.12", "3.13"]
-LINTED = ["tasks.py", "noxfile.py", "service", "tooling", "tests", "bench"]
+LINTED = ["tasks.py", "noxfile.py", "service", "tooling", "docker", "tests", "bench"]
 # Long enough for pytest to tear its containers down after Ctrl-C before nox stops waiting.
 TEARDOWN_SECONDS = 60
 
@@ -38,14 +38,14 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Unit tests of the service and the tasks, with coverage; no Docker needed."""
+    """Unit tests of the service, the tasks and the server config, with coverage; no Docker needed."""
     install(session, "service", "tasks", "test")
     session.run(
         "pytest",
         "--cov",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=90",
-        *(session.posargs or ["tests/service", "tests/tooling"]),
+        *(session.posargs or ["tests/service", "tests/tooling", "tests/docker"]),
     )
 
 
@@ -54,6 +54,13 @@ def smoke(session: nox.Session) -> None:
     """Build the image as `inv build` does, run it, check it over real HTTP, always tear down."""
     install(session, "tasks", "test")
     session.run("pytest", "tests/container", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """The inv tasks end to end against the real engine, under a project label of their own."""
+    install(session, "tasks", "test")
+    session.run("pytest", "tests/integration", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
 
 
 @nox.session

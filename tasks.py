@@ -12,8 +12,10 @@ from tooling import settings as config
 from tooling.errors import ToolError, exits_cleanly
 
 
-def _settings(c: Context) -> config.Settings:
-    return config.Settings.load(c.config.docker)
+def _settings(c: Context, **flags: object) -> config.Settings:
+    """The docker settings, with the flags that were given laid over them: a flag beats config."""
+    given = {key: value for key, value in flags.items() if value is not None}
+    return config.Settings.load({**c.config.docker, **given})
 
 
 @task(
@@ -31,9 +33,7 @@ def build(c, no_cache=False, pull=False, base_image=None, build_arg=None):
     from tooling.build import build_image
     from tooling.docker import connect
 
-    settings = _settings(c)
-    if base_image:
-        settings = config.Settings.load({**c.config.docker, "base_image": base_image})
+    settings = _settings(c, base_image=base_image)
     built = build_image(connect(), settings, no_cache=no_cache, pull=pull, build_args=build_arg or ())
     size = (built.image.size or 0) / 1e6
     print(f"built {', '.join(built.tags)}: {size:.0f} MB in {built.seconds:.1f}s")
@@ -72,7 +72,8 @@ def run(c, port=None, host=None, env_file=None, dev=False, build_=False):
     except (ToolError, KeyboardInterrupt):
         container.remove(force=True)  # nothing half-started is left for the next run to trip over
         raise
-    print(f"{container.name} serves {service.url(container)}  (try: curl {service.url(container)}/test)")
+    address = service.url(container)
+    print(f"{container.name} serves {address}  (try: curl {address}/test)")
 
 
 @task(
@@ -144,7 +145,12 @@ def status(c):
         print("  ".join(row[k].ljust(widths[k]) for k in columns).rstrip())
 
 
-@task(help={"all": "Also remove the builder's cache of this project (classic builder: its layers)."})
+@task(
+    help={
+        "all": "Also account for the build cache: the classic builder's layers carry the project label and "
+        "go with the images; buildx's cache has no labels and is shared, so it is left to `docker buildx prune`."
+    }
+)
 @exits_cleanly
 def clean(c, all_=False):
     """Remove the containers and images this project created, and nothing else."""

@@ -212,10 +212,12 @@ def wait_healthy(container: Container, timeout: float, progress: Progress | None
 
 
 def diagnosis(container: Container, lines: int = 20) -> str:
-    """Print the container's last log lines and health log; return what to do next."""
+    """Print the container's last log lines and health log; return where to look."""
+    from python_on_whales.exceptions import DockerException
+
     try:
         logs = container.logs(tail=lines)
-    except Exception:  # noqa: BLE001 - a container removed meanwhile has no logs to show
+    except DockerException:  # removed meanwhile: nothing left to show
         logs = ""
     print(f"--- last {lines} log lines of {container.name} ---", file=sys.stderr)
     print(logs.rstrip() or "(none)", file=sys.stderr)
@@ -224,7 +226,7 @@ def diagnosis(container: Container, lines: int = 20) -> str:
         print("--- health checks ---", file=sys.stderr)
         for check in checks[-3:]:
             print(f"exit {check.exit_code}: {(check.output or '').strip()}", file=sys.stderr)
-    return "its logs are above (also `inv logs`)"
+    return "its last log lines and health checks are above"
 
 
 def stop(container: Container, timeout: int) -> int:

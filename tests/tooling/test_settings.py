@@ -73,3 +73,21 @@ def test_a_bad_setting_stops_a_task_in_one_line(docker, inv, monkeypatch):
     assert result.code == 1
     assert result.err.strip().startswith("error: docker.stop_timeout")
     assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("yaml", "message"),
+    [
+        ("docker:\n  port: eighty\n", "error: docker.port (invoke.yaml or INVOKE_DOCKER_PORT): 'eighty' is not a port"),
+        ("docker:\n  hardened: maybe\n", "error: docker.hardened (invoke.yaml or INVOKE_DOCKER_HARDENED): 'maybe'"),
+        ("docker:\n  health_timeout: [1, 2]\n", "error: docker.health_timeout"),
+        ("docker:\n  colour: red\n", "error: unknown setting docker.colour"),
+    ],
+)
+def test_wrong_values_in_a_config_file_are_one_line(docker, inv, tmp_path, yaml, message):
+    config = tmp_path / "invoke.yaml"
+    config.write_text(yaml)
+    result = inv("-f", str(config), "run")
+    assert result.code == 1
+    assert result.err.startswith(message)
+    assert len(result.err.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -51,6 +52,7 @@ def test_build_run_use_stop_clean(inv, client):
     url = found.group(1)
     assert http("GET", f"{url}/test").text == "test_endpoint_get"
 
+    time.sleep(1.5)  # access lines leave in batches, at least once a second (docker/gunicorn.conf.py)
     logs = inv("logs", "--tail", "5")
     assert logs.returncode == 0
     assert 0 < len((logs.stdout + logs.stderr).strip().splitlines()) <= 5
