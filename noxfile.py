@@ -49,25 +49,28 @@ def tests(session: nox.Session) -> None:
     )
 
 
+def engine_tests(session: nox.Session, folder: str) -> None:
+    """pytest on tests/FOLDER against the real engine, given time to tear down after Ctrl-C."""
+    install(session, "tasks", "test")
+    session.run("pytest", f"tests/{folder}", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+
+
 @nox.session
 def smoke(session: nox.Session) -> None:
     """Build the image as `inv build` does, run it, check it over real HTTP, always tear down."""
-    install(session, "tasks", "test")
-    session.run("pytest", "tests/container", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+    engine_tests(session, "container")
 
 
 @nox.session
 def integration(session: nox.Session) -> None:
     """The inv tasks end to end against the real engine, under a project label of their own."""
-    install(session, "tasks", "test")
-    session.run("pytest", "tests/integration", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+    engine_tests(session, "integration")
 
 
 @nox.session
 def reliability(session: nox.Session) -> None:
     """Load, faults and bad input against a real container (about two minutes)."""
-    install(session, "tasks", "test")
-    session.run("pytest", "tests/reliability", *session.posargs, interrupt_timeout=TEARDOWN_SECONDS)
+    engine_tests(session, "reliability")
 
 
 @nox.session

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from tooling.docker import first_line
 from tooling.errors import ToolError
@@ -136,33 +136,16 @@ def build_image(
     tracker = _StepTracker(out)
     started = time.monotonic()
     since = datetime.now(UTC) - timedelta(seconds=5)  # slack for an engine clock in a VM
+    common: dict[str, Any] = {"file": dockerfile, "tags": tags, "build_args": args, "cache": not no_cache, "pull": pull}
     try:
         if use_buildx:
-            lines = client.buildx.build(
-                context,
-                file=dockerfile,
-                tags=tags,
-                build_args=args,
-                cache=not no_cache,
-                pull=pull,
-                load=True,
-                progress="plain",
-                stream_logs=True,
-            )
+            lines = client.buildx.build(context, load=True, progress="plain", stream_logs=True, **common)
             for line in cast("Iterator[str]", lines):
                 tracker.write(line if line.endswith("\n") else line + "\n")
         else:
             # The classic builder's output arrives through print(); the tracker sees each line.
             with contextlib.redirect_stdout(tracker):
-                client.legacy_build(
-                    context,
-                    file=dockerfile,
-                    tags=tags,
-                    build_args=args,
-                    cache=not no_cache,
-                    pull=pull,
-                    quiet=False,
-                )
+                client.legacy_build(context, quiet=False, **common)
     except DockerException as error:
         if not use_buildx:
             _remove_failed_step_containers(client, settings.project, since)
