@@ -41,7 +41,7 @@ def wait_until(predicate, timeout, step=0.2):
     return False
 
 
-def test_docker_stop_lets_in_flight_requests_finish(fresh, settings):
+def test_docker_stop_lets_in_flight_requests_finish(fresh, settings, capsys):
     slow_seconds = 3
     with ThreadPoolExecutor(max_workers=4) as pool:
         slow = [
@@ -54,7 +54,8 @@ def test_docker_stop_lets_in_flight_requests_finish(fresh, settings):
         took = time.monotonic() - started
         answers = [future.result() for future in [*slow, fast]]
     fresh.container.reload()
-    print(f"\ndocker stop with {slow_seconds}s requests in flight took {took:.1f}s")
+    with capsys.disabled():
+        print(f"\ndocker stop with {slow_seconds}s requests in flight took {took:.1f}s")
     assert [a.status for a in answers] == [200, 200, 200]
     assert fresh.container.state.exit_code == 0, "gunicorn finished and exited by itself"
     assert took < slow_seconds + 5, "the stop waited for the requests, not for a kill timeout"
