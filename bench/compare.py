@@ -32,7 +32,7 @@ from tooling.build import build_image
 from tooling.docker import connect
 from tooling.housekeeping import clean
 from tooling.service import RunOptions, start, url
-from tooling.settings import ROOT, Settings, dockerfile_base_image, from_invoke
+from tooling.settings import ROOT, Settings, from_invoke
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
 RUN = uuid.uuid4().hex[:6]
@@ -79,7 +79,7 @@ class Subject:
                 self.client, self.settings, tags=[self.tag], no_cache=not cache, context=self.context, out=io.StringIO()
             )
         else:
-            args = {"PYTHON_IMAGE": self.settings.base_image or dockerfile_base_image()}
+            args = {"PYTHON_IMAGE": self.settings.python_image}
             labels = {"dev.flask-service.project": PROJECT}
             if self.client.buildx.is_installed():
                 self.client.buildx.build(
@@ -149,7 +149,7 @@ def load(address: str, connections: int, seconds: float) -> dict[str, Any]:
 
 def measure_builds(subject: Subject, figures: Figures, repeats: int) -> None:
     """Cold builds, size, and rebuilds after a one-line change to the service's code."""
-    base = subject.client.image.inspect(subject.settings.base_image or dockerfile_base_image())
+    base = subject.client.image.inspect(subject.settings.python_image)
     for n in range(repeats):
         say(f"{subject.name}: cold build {n + 1}/{repeats}")
         figures.cold_build_s.append(subject.build(cache=False))

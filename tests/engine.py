@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -122,7 +122,6 @@ def start_service(
     *,
     name: str,
     envs: dict[str, str] | None = None,
-    **changes: Any,
 ) -> Running:
     """Start a container of ``image`` on a free port and wait until it is healthy."""
     options = RunOptions.from_settings(
@@ -136,8 +135,7 @@ def start_service(
         envs=envs or {},
         extra_labels={PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()},
     )
-    run_settings = replace(settings, **changes)
-    container = start(client, run_settings, options)
+    container = start(client, settings, options)
     try:
         with terminal(config):
             wait_healthy(container, settings.health_timeout, Progress())

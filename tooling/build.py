@@ -41,7 +41,6 @@ class Metadata:
 class Built:
     image: Image
     tags: list[str]
-    builder: str
     seconds: float
 
 
@@ -151,7 +150,7 @@ def build_image(
             _remove_failed_step_containers(client, settings.project, since)
         raise ToolError(_build_failure(tracker.step, first_line(error))) from None
     seconds = time.monotonic() - started
-    return Built(image=client.image.inspect(tags[0]), tags=tags, builder=builder, seconds=seconds)
+    return Built(image=client.image.inspect(tags[0]), tags=tags, seconds=seconds)
 
 
 def _remove_failed_step_containers(client: DockerClient, project: str, since: datetime) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tooling.errors import ToolError
-from tooling.settings import Settings, dockerfile_base_image
+from tooling.settings import Settings
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -78,7 +78,7 @@ def _builder(client: DockerClient) -> Check:
 def _base_image(client: DockerClient, settings: Settings) -> Check:
     from python_on_whales.exceptions import DockerException
 
-    name = settings.base_image or dockerfile_base_image()
+    name = settings.python_image
     if client.image.exists(name):
         return Check("base image", True, f"{name} is present")
     try:

@@ -132,6 +132,11 @@ class Settings:
     def reference(self) -> str:
         return f"{self.image}:{self.tag}"
 
+    @property
+    def python_image(self) -> str:
+        """The base image a build uses: the setting, or else the Dockerfile's default."""
+        return self.base_image or dockerfile_base_image()
+
 
 def from_invoke() -> Settings:
     """Settings as `inv` sees them (defaults, invoke.yaml, INVOKE_DOCKER_*), for code outside tasks."""
