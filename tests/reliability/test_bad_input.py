@@ -92,3 +92,11 @@ def test_no_header_injection_through_the_path(service):
 
 def test_the_service_is_still_healthy_after_all_that(service):
     assert http("GET", f"{service.url}/healthz").status == 200
+
+
+@pytest.mark.parametrize("path", [b"//evil.example/x", b"//.", b"//evil.example/%2e%2e", b"/\\evil.example"])
+def test_network_path_references_do_not_redirect_off_site(service, path):
+    answer = raw(service, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert status_of(answer) < 500
+    assert b"location:" not in head
