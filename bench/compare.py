@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from tooling.build import build_image
-from tooling.docker import connect
+from tooling.docker import connect, labels
 from tooling.housekeeping import clean
 from tooling.service import RunOptions, start, url
-from tooling.settings import ROOT, Settings, from_invoke
+from tooling.settings import PROJECT_LABEL, ROOT, Settings, from_invoke
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
 RUN = uuid.uuid4().hex[:6]
@@ -80,19 +80,21 @@ class Subject:
             )
         else:
             args = {"PYTHON_IMAGE": self.settings.python_image}
-            labels = {"dev.flask-service.project": PROJECT}
+            image_labels = {PROJECT_LABEL: PROJECT}
             if self.client.buildx.is_installed():
                 self.client.buildx.build(
                     self.context,
                     tags=[self.tag],
                     build_args=args,
-                    labels=labels,
+                    labels=image_labels,
                     cache=cache,
                     load=True,
                     progress=False,
                 )
             else:
-                self.client.legacy_build(self.context, tags=[self.tag], build_args=args, labels=labels, cache=cache)
+                self.client.legacy_build(
+                    self.context, tags=[self.tag], build_args=args, labels=image_labels, cache=cache
+                )
         return time.monotonic() - started
 
     def change_code(self, n: int) -> None:
@@ -112,7 +114,7 @@ class Subject:
             name=name,
             publish=[("127.0.0.1:", 8000)],
             pull="never",
-            labels={"dev.flask-service.project": PROJECT, "dev.flask-service.role": "bench"},
+            labels=labels(PROJECT, "bench"),
         )
 
 

@@ -23,7 +23,7 @@ from tooling.build import build_image
 from tooling.docker import connect, find_container
 from tooling.errors import ToolError
 from tooling.service import Progress, RunOptions, start, url, wait_healthy
-from tooling.settings import ROLE_LABEL, Settings, from_invoke
+from tooling.settings import Settings, from_invoke
 
 RUN_ID = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
 HOST_LABEL = "dev.flask-service.test-host"
@@ -179,12 +179,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections.append((f"{container.name}: last log lines", logs))
         report.sections.append((f"{container.name}: health log", checks or "(none)"))
     return report
-
-
-def project_labels(client: Any, project: str) -> tuple[list[Any], list[Any]]:
-    """Containers and images carrying ``project``'s label."""
-    from tooling.settings import PROJECT_LABEL
-
-    containers = client.container.list(all=True, filters=[("label", f"{PROJECT_LABEL}={project}")])
-    images = client.image.list(filters=[("label", f"{PROJECT_LABEL}={project}")], all=True)
-    return [c for c in containers if ROLE_LABEL in (c.config.labels or {})], images

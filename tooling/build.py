@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from tooling.docker import first_line
+from tooling.docker import first_line, owned
 from tooling.errors import ToolError
-from tooling.settings import DOCKERFILE, PROJECT_LABEL, ROLE_LABEL, ROOT, Settings
+from tooling.settings import DOCKERFILE, ROOT, Settings
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient, Image
@@ -158,9 +158,10 @@ def _remove_failed_step_containers(client: DockerClient, project: str, since: da
 
     They carry the project label (inherited from the Dockerfile's LABEL step) but not the role
     label the tasks give containers they run, and they were created during this build."""
-    for container in client.container.list(all=True, filters=[("label", f"{PROJECT_LABEL}={project}")]):
-        labels = container.config.labels or {}
-        if ROLE_LABEL not in labels and container.created and container.created >= since:
+    from tooling.housekeeping import labelled_containers
+
+    for container in labelled_containers(client, project):
+        if not owned(container) and container.created and container.created >= since:
             container.remove(force=True)
 
 

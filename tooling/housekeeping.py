@@ -6,16 +6,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from tooling.docker import owned
 from tooling.settings import PROJECT_LABEL, ROLE_LABEL
 
 if TYPE_CHECKING:
     from python_on_whales import Container, DockerClient, Image
 
 
+def labelled_containers(client: DockerClient, project: str) -> list[Container]:
+    """Every container with ``project``'s label: the ones the tasks started, and the classic
+    builder's step containers, which inherit the label from the Dockerfile."""
+    return client.container.list(all=True, filters=[("label", f"{PROJECT_LABEL}={project}")])
+
+
 def containers(client: DockerClient, project: str) -> list[Container]:
-    """Containers the tasks started for ``project`` (they carry the role label), running or not."""
-    found = client.container.list(all=True, filters=[("label", f"{PROJECT_LABEL}={project}")])
-    return [c for c in found if ROLE_LABEL in (c.config.labels or {})]
+    """Containers the tasks started for ``project``, running or not."""
+    return [c for c in labelled_containers(client, project) if owned(c)]
 
 
 def images(client: DockerClient, project: str) -> list[Image]:

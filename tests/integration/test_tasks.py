@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.engine import RUN_ID, http, project_labels
+from tests.engine import RUN_ID, http
+from tooling.housekeeping import containers, images
 from tooling.settings import ROOT
 
 
@@ -69,7 +70,8 @@ def test_build_run_use_stop_clean(inv, client):
 
     cleaned = inv("clean")
     assert cleaned.returncode == 0 and "removed image" in cleaned.stdout
-    assert project_labels(client, inv.project) == ([], [])
+    assert containers(client, inv.project) == []
+    assert images(client, inv.project) == []
 
 
 def test_run_before_build_says_what_to_do(inv):

@@ -6,7 +6,8 @@ import subprocess
 import sys
 import time
 
-from tests.engine import PID_LABEL, RUN_ID, project_labels
+from tests.engine import PID_LABEL, RUN_ID
+from tooling.housekeeping import containers, labelled_containers
 from tooling.settings import ROOT
 
 
@@ -41,11 +42,11 @@ def test_ctrl_c_while_inv_run_waits_removes_the_container(client, settings, imag
     }
 
     def started(process):
-        return bool(project_labels(client, project)[0])
+        return bool(containers(client, project))
 
     code = interrupt_when([sys.executable, "-m", "invoke", "run"], env, started)
     assert code == 130
-    assert project_labels(client, project)[0] == []
+    assert containers(client, project) == []
 
 
 def test_ctrl_c_during_inv_build_leaves_no_container(client, settings):
@@ -54,14 +55,13 @@ def test_ctrl_c_during_inv_build_leaves_no_container(client, settings):
 
     def building(process):
         # the classic builder's step containers carry the project label from the first LABEL step on
-        found = client.container.list(all=True, filters=[("label", f"dev.flask-service.project={project}")])
-        return bool(found)
+        return bool(labelled_containers(client, project))
 
     try:
         code = interrupt_when([sys.executable, "-m", "invoke", "build", "--no-cache"], env, building)
         assert code != 0
         time.sleep(1)
-        left = client.container.list(all=True, filters=[("label", f"dev.flask-service.project={project}")])
+        left = labelled_containers(client, project)
         assert left == [], [c.name for c in left]
     finally:
         subprocess.run([sys.executable, "-m", "invoke", "clean"], cwd=ROOT, env=env, capture_output=True, check=False)
