@@ -1,13 +1,16 @@
 """The tasks' settings: declared once here, read from Invoke's config, checked before use.
 
 Invoke layers them: these defaults, then ``invoke.yaml``, then ``INVOKE_DOCKER_*`` environment
-variables; a task's flags come last. Numbers are declared as strings because Invoke casts an
-environment variable to its default's type and crashes with a traceback when that fails; they
-are parsed and checked here instead, with one clear line for a bad value.
+variables; a task's flags come last, through the same ``Settings.load`` and the same checks.
+Numbers are declared as strings because Invoke casts an environment variable to its default's
+type and crashes with a traceback when that fails; they are parsed and checked here instead,
+with one clear line for a bad value that names where it came from.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,11 +63,16 @@ def config_defaults() -> dict[str, Any]:
     return dict(DEFAULTS)
 
 
-def _where(key: str) -> str:
+def config_source(key: str) -> str:
+    """Where a setting that came from configuration can be fixed."""
     return f"docker.{key} (invoke.yaml or INVOKE_DOCKER_{key.upper()})"
 
 
-def parse_port(value: object, where: str = "--port") -> int:
+def flag_source(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _port(where: str, value: object) -> int:
     """A host port: a whole number from 0 (any free port) to 65535."""
     text = str(value).strip()
     if not text.isdigit() or not 0 <= int(text) <= 65535:
@@ -72,23 +80,34 @@ def parse_port(value: object, where: str = "--port") -> int:
     return int(text)
 
 
-def _seconds(key: str, value: object) -> int:
+def _address(where: str, value: object) -> str:
+    """An IP address the engine can publish on (Docker takes no host names there)."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip().strip("[]")))
+    except ValueError:
+        raise ToolError(
+            f"{where}: {value!r} is not an IP address; give one such as 127.0.0.1 (this machine only) "
+            "or 0.0.0.0 (every interface)"
+        ) from None
+
+
+def _seconds(where: str, value: object) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) == 0:
-        raise ToolError(f"{_where(key)}: {value!r} is not a whole number of seconds above 0")
+        raise ToolError(f"{where}: {value!r} is not a whole number of seconds above 0")
     return int(text)
 
 
-def _text(key: str, value: object, pattern: re.Pattern[str] | None = None) -> str:
+def _text(where: str, value: object, pattern: re.Pattern[str] | None = None) -> str:
     if not isinstance(value, str) or (pattern and not pattern.match(value)):
-        raise ToolError(f"{_where(key)}: {value!r} is not a valid value; see README, Settings")
+        raise ToolError(f"{where}: {value!r} is not a valid value; see README, Settings")
     return value
 
 
-def _flag(key: str, value: object) -> bool:
+def _flag(where: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
-    raise ToolError(f"{_where(key)}: {value!r} is not true or false")
+    raise ToolError(f"{where}: {value!r} is not true or false")
 
 
 @dataclass(frozen=True)
@@ -107,26 +126,38 @@ class Settings:
     hardened: bool
 
     @classmethod
-    def load(cls, config: Mapping[str, Any]) -> Settings:
-        """Check every value of ``config`` (Invoke's ``c.config.docker``); one line per mistake."""
-        unknown = sorted(set(config) - set(DEFAULTS))
+    def load(cls, config: Mapping[str, Any], flags: Mapping[str, object] | None = None) -> Settings:
+        """Check every value of ``config`` (Invoke's ``c.config.docker``) with the ``flags`` that
+        were given laid over it (a flag beats config; None means not given); one line per mistake,
+        naming the flag or the setting it came from."""
+        given = {key: value for key, value in (flags or {}).items() if value is not None}
+        unknown = sorted(set(config) - set(DEFAULTS)) or sorted(set(given) - set(DEFAULTS))
         if unknown:
             raise ToolError(f"unknown setting docker.{unknown[0]}; known: {', '.join(DEFAULTS)}")
-        values = {**DEFAULTS, **config}
+        values = {**DEFAULTS, **config, **given}
+
+        def where(key: str) -> str:
+            return flag_source(key) if key in given else config_source(key)
+
         return cls(
-            project=_text("project", values["project"], _NAME),
-            image=_text("image", values["image"], _IMAGE),
-            tag=_text("tag", values["tag"], _TAG),
-            container=_text("container", values["container"], _NAME),
-            host=_text("host", values["host"]),
-            port=parse_port(values["port"], _where("port")),
-            base_image=_text("base_image", values["base_image"] or ""),
-            env_file=_text("env_file", values["env_file"] or ""),
-            health_timeout=_seconds("health_timeout", values["health_timeout"]),
-            stop_timeout=_seconds("stop_timeout", values["stop_timeout"]),
-            restart=_text("restart", values["restart"], _RESTART),
-            hardened=_flag("hardened", values["hardened"]),
+            project=_text(where("project"), values["project"], _NAME),
+            image=_text(where("image"), values["image"], _IMAGE),
+            tag=_text(where("tag"), values["tag"], _TAG),
+            container=_text(where("container"), values["container"], _NAME),
+            host=_address(where("host"), values["host"]),
+            port=_port(where("port"), values["port"]),
+            base_image=_text(where("base_image"), values["base_image"] or ""),
+            env_file=_text(where("env_file"), values["env_file"] or ""),
+            health_timeout=_seconds(where("health_timeout"), values["health_timeout"]),
+            stop_timeout=_seconds(where("stop_timeout"), values["stop_timeout"]),
+            restart=_text(where("restart"), values["restart"], _RESTART),
+            hardened=_flag(where("hardened"), values["hardened"]),
         )
+
+    def override(self, **values: object) -> Settings:
+        """These settings with ``values`` laid over them, checked like everything else (tests and
+        the benchmark run under names and tags of their own this way)."""
+        return Settings.load({**dataclasses.asdict(self), **values})
 
     @property
     def reference(self) -> str:

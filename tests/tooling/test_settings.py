@@ -2,7 +2,7 @@ import pytest
 
 import tasks
 from tooling.errors import ToolError
-from tooling.settings import DEFAULTS, Settings, dockerfile_base_image, parse_port
+from tooling.settings import DEFAULTS, Settings, dockerfile_base_image
 
 
 def test_defaults_load():
@@ -15,6 +15,8 @@ def test_defaults_load():
     [
         ("port", "abc", "docker.port (invoke.yaml or INVOKE_DOCKER_PORT): 'abc' is not a port"),
         ("port", [1], "is not a port"),
+        ("host", "localhost", "docker.host (invoke.yaml or INVOKE_DOCKER_HOST): 'localhost' is not an IP address"),
+        ("host", "127.0.0.256", "is not an IP address"),
         ("health_timeout", "0", "is not a whole number of seconds"),
         ("stop_timeout", "soon", "is not a whole number of seconds"),
         ("restart", "sometimes", "docker.restart"),
@@ -31,7 +33,28 @@ def test_wrong_values_are_named_with_where_to_fix_them(key, value, message):
 
 @pytest.mark.parametrize(("value", "port"), [("0", 0), (5000, 5000), ("65535", 65535)])
 def test_ports(value, port):
-    assert parse_port(value) == port
+    assert Settings.load({"port": value}).port == port
+
+
+@pytest.mark.parametrize(("value", "host"), [("0.0.0.0", "0.0.0.0"), ("::1", "::1"), ("[::1]", "::1")])
+def test_hosts(value, host):
+    assert Settings.load({"host": value}).host == host
+
+
+def test_a_flag_beats_config_and_is_named_when_wrong():
+    config = {"port": "6000", "host": "127.0.0.1"}
+    assert Settings.load(config, {"port": "7000", "host": None}).port == 7000
+    with pytest.raises(ToolError, match=r"^--port: 'x' is not a port"):
+        Settings.load(config, {"port": "x"})
+    with pytest.raises(ToolError, match=r"^docker.port \(invoke.yaml or INVOKE_DOCKER_PORT\): 'y'"):
+        Settings.load({"port": "y"}, {"host": "0.0.0.0"})
+
+
+def test_override_is_checked_like_config():
+    settings = Settings.load({})
+    assert settings.override(port=0, tag="t1").reference == "flask-service:t1"
+    with pytest.raises(ToolError, match=r"docker\.tag"):
+        settings.override(tag="not a tag")
 
 
 def test_the_dockerfile_names_its_default_base_image():
@@ -67,7 +90,7 @@ def test_an_unknown_flag_is_one_line(inv):
     assert result.err.strip() == "No idea what '--colour' is!"
 
 
-def test_a_bad_setting_stops_a_task_in_one_line(docker, inv, monkeypatch):
+def test_a_bad_setting_stops_a_task_in_one_line(fake_docker, inv, monkeypatch):
     monkeypatch.setenv("INVOKE_DOCKER_STOP_TIMEOUT", "later")
     result = inv("stop")
     assert result.code == 1
@@ -84,7 +107,7 @@ def test_a_bad_setting_stops_a_task_in_one_line(docker, inv, monkeypatch):
         ("docker:\n  colour: red\n", "error: unknown setting docker.colour"),
     ],
 )
-def test_wrong_values_in_a_config_file_are_one_line(docker, inv, tmp_path, yaml, message):
+def test_wrong_values_in_a_config_file_are_one_line(fake_docker, inv, tmp_path, yaml, message):
     config = tmp_path / "invoke.yaml"
     config.write_text(yaml)
     result = inv("-f", str(config), "run")
