@@ -13,9 +13,8 @@ from tooling.errors import ToolError, exits_cleanly
 
 
 def _settings(c: Context, **flags: object) -> config.Settings:
-    """The docker settings, with the flags that were given laid over them: a flag beats config."""
-    given = {key: value for key, value in flags.items() if value is not None}
-    return config.Settings.load({**c.config.docker, **given})
+    """The docker settings, with the flags that were given laid over them and checked alike."""
+    return config.Settings.load(c.config.docker, flags)
 
 
 @task(
@@ -31,7 +30,7 @@ def _settings(c: Context, **flags: object) -> config.Settings:
 def build(c, no_cache=False, pull=False, base_image=None, build_arg=None):
     """Build the service's image from docker/Dockerfile."""
     from tooling.build import build_image
-    from tooling.docker import connect
+    from tooling.engine import connect
 
     settings = _settings(c, base_image=base_image)
     built = build_image(connect(), settings, no_cache=no_cache, pull=pull, build_args=build_arg or ())
@@ -51,29 +50,18 @@ def build(c, no_cache=False, pull=False, base_image=None, build_arg=None):
 @exits_cleanly
 def run(c, port=None, host=None, env_file=None, dev=False, build_=False):
     """Start the service detached and wait until it is healthy."""
-    from tooling import service
-    from tooling.docker import connect
+    from tooling.engine import connect, url
+    from tooling.run import run_service
+    from tooling.terminal import LiveLine
 
-    settings = _settings(c)
-    options = service.RunOptions.from_settings(
-        settings,
-        port=None if port is None else config.parse_port(port),
-        host=host,
-        env_file=env_file,
-        dev=dev,
-        role="dev" if dev else "service",
-    )
+    settings = _settings(c, port=port, host=host, env_file=env_file)
     if build_:
         build(c)
-    client = connect()
-    container = service.start(client, settings, options)
-    try:
-        service.wait_healthy(container, settings.health_timeout)
-    except (ToolError, KeyboardInterrupt):
-        container.remove(force=True)  # nothing half-started is left for the next run to trip over
-        raise
-    address = service.url(container)
-    print(f"{container.name} serves {address}  (try: curl {address}/test)")
+    with LiveLine() as progress:
+        started = run_service(connect(), settings, progress, dev=dev, role="dev" if dev else "service")
+        progress.done(f"{started.container.name} is healthy after {started.seconds:.1f}s")
+    address = url(started.container)
+    print(f"{started.container.name} serves {address}  (try: curl {address}/test)")
 
 
 @task(
@@ -86,13 +74,13 @@ def run(c, port=None, host=None, env_file=None, dev=False, build_=False):
 @exits_cleanly
 def shell(c, cmd=None, root=False, new=False):
     """Open a shell in the service's container (or run one command there)."""
-    from tooling import console
-    from tooling.docker import connect
+    from tooling.engine import connect
+    from tooling.shell import open_shell
+    from tooling.terminal import has_terminal
 
-    if cmd is None and not console.has_terminal():
+    if cmd is None and not has_terminal():
         raise ToolError('inv shell needs a terminal; to run one command without one, use --cmd "..."')
-    settings = _settings(c)
-    output = console.open_shell(connect(), settings, cmd=cmd, root=root, new=new)
+    output = open_shell(connect(), _settings(c), cmd=cmd, root=root, new=new)
     if output:
         print(output)
 
@@ -107,24 +95,22 @@ def shell(c, cmd=None, root=False, new=False):
 @exits_cleanly
 def logs(c, follow=False, tail=None, since=None):
     """Print the service container's logs."""
-    from tooling import console
-    from tooling.docker import connect
+    from tooling.engine import connect
+    from tooling.logs import log_chunks
+    from tooling.terminal import relay
 
-    if tail is not None and (not str(tail).isdigit()):
-        raise ToolError(f"--tail {tail!r} is not a number of lines")
-    console.print_logs(connect(), _settings(c).container, follow=follow, tail=tail, since=since)
+    relay(log_chunks(connect(), _settings(c).container, follow=follow, tail=tail, since=since))
 
 
 @task
 @exits_cleanly
 def stop(c):
     """Stop and remove the service container."""
-    from tooling import service
-    from tooling.docker import connect, own_container
+    from tooling.engine import connect, require_container
+    from tooling.run import stop_service
 
     settings = _settings(c)
-    container = own_container(connect(), settings.container)
-    code = service.stop(container, settings.stop_timeout)
+    code = stop_service(require_container(connect(), settings.container), settings.stop_timeout)
     print(f"stopped and removed {settings.container} (exit code {code})")
 
 
@@ -132,17 +118,12 @@ def stop(c):
 @exits_cleanly
 def status(c):
     """Show this project's containers: state, health, URL, image and age."""
-    from tooling.docker import connect
-    from tooling.housekeeping import status_rows
+    from tooling.engine import connect
+    from tooling.status import container_rows
+    from tooling.terminal import table
 
-    rows = status_rows(connect(), _settings(c).project)
-    if not rows:
-        print("no container of this project exists; start one with `inv run`")
-        return
-    columns = list(rows[0])
-    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in columns}
-    for row in [{k: k.upper() for k in columns}, *rows]:
-        print("  ".join(row[k].ljust(widths[k]) for k in columns).rstrip())
+    rows = container_rows(connect(), _settings(c).project)
+    print(table(rows) if rows else "no container of this project exists; start one with `inv run`")
 
 
 @task(
@@ -154,10 +135,10 @@ def status(c):
 @exits_cleanly
 def clean(c, all_=False):
     """Remove the containers and images this project created, and nothing else."""
-    from tooling.docker import connect
-    from tooling.housekeeping import clean as remove_project
+    from tooling.clean import clean_project
+    from tooling.engine import connect
 
-    report = remove_project(connect(), _settings(c).project)
+    report = clean_project(connect(), _settings(c).project)
     for name in report.containers:
         print(f"removed container {name}")
     for name in report.images:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from tooling.docker import first_line, owned
+from tooling import engine
 from tooling.errors import ToolError
 from tooling.settings import DOCKERFILE, ROOT, Settings
 
@@ -111,9 +111,6 @@ def build_image(
 ) -> Built:
     """Build ``context``'s docker/Dockerfile (the repository's by default), streaming its output to
     ``out``; tags default to the configured tag and the git sha."""
-    from python_on_whales.exceptions import DockerException
-
-    out = out or sys.stdout
     meta = metadata()
     args = {
         "PROJECT": settings.project,
@@ -127,15 +124,50 @@ def build_image(
     args.update(parse_build_args(build_args))
     if tags is None:
         tags = [settings.reference] + ([f"{settings.image}:{meta.short}"] if meta.short else [])
+    return build_context(
+        client,
+        context,
+        project=settings.project,
+        dockerfile=context / DOCKERFILE.relative_to(ROOT),
+        tags=tags,
+        build_args=args,
+        cache=not no_cache,
+        pull=pull,
+        out=out,
+    )
 
-    dockerfile = context / DOCKERFILE.relative_to(ROOT)
+
+def build_context(
+    client: DockerClient,
+    context: Path,
+    *,
+    project: str,
+    tags: list[str],
+    build_args: dict[str, str],
+    dockerfile: Path | None = None,
+    labels: dict[str, str] | None = None,
+    cache: bool = True,
+    pull: bool = False,
+    out: TextIO | None = None,
+) -> Built:
+    """Build ``context`` with buildx where the client has it and the classic builder where not,
+    streaming the output to ``out``; a failure names the step it failed at. The image must carry
+    ``project``'s label (from its Dockerfile or ``labels``): a failed classic build's leftovers
+    are found by it."""
+    from python_on_whales.exceptions import DockerException
+
+    out = out or sys.stdout
     use_buildx = client.buildx.is_installed()
     builder = "buildx (BuildKit)" if use_buildx else "the classic builder (buildx is not installed)"
     print(f"building {', '.join(tags)} with {builder}", file=out, flush=True)
     tracker = _StepTracker(out)
     started = time.monotonic()
     since = datetime.now(UTC) - timedelta(seconds=5)  # slack for an engine clock in a VM
-    common: dict[str, Any] = {"file": dockerfile, "tags": tags, "build_args": args, "cache": not no_cache, "pull": pull}
+    common: dict[str, Any] = {"tags": tags, "build_args": build_args, "cache": cache, "pull": pull}
+    if dockerfile is not None:
+        common["file"] = dockerfile
+    if labels:
+        common["labels"] = labels
     try:
         if use_buildx:
             lines = client.buildx.build(context, load=True, progress="plain", stream_logs=True, **common)
@@ -147,8 +179,8 @@ def build_image(
                 client.legacy_build(context, quiet=False, **common)
     except DockerException as error:
         if not use_buildx:
-            _remove_failed_step_containers(client, settings.project, since)
-        raise ToolError(_build_failure(tracker.step, first_line(error))) from None
+            _remove_failed_step_containers(client, project, since)
+        raise ToolError(_build_failure(tracker.step, engine.last_error_line(error))) from None
     seconds = time.monotonic() - started
     return Built(image=client.image.inspect(tags[0]), tags=tags, seconds=seconds)
 
@@ -158,10 +190,8 @@ def _remove_failed_step_containers(client: DockerClient, project: str, since: da
 
     They carry the project label (inherited from the Dockerfile's LABEL step) but not the role
     label the tasks give containers they run, and they were created during this build."""
-    from tooling.housekeeping import labelled_containers
-
-    for container in labelled_containers(client, project):
-        if not owned(container) and container.created and container.created >= since:
+    for container in engine.labelled_containers(client, project):
+        if not engine.started_by_tasks(container) and container.created and container.created >= since:
             container.remove(force=True)
 
 

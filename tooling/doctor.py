@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tooling import engine
 from tooling.errors import ToolError
 from tooling.settings import Settings
 
@@ -31,36 +32,22 @@ class Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order a newcomer would fix them; later ones need the earlier ones."""
-    from python_on_whales import DockerClient
-    from python_on_whales.exceptions import DockerException
-
-    path = shutil.which("docker")
-    if path is None:
-        return [Check("docker client", False, "not on PATH", "install Docker: https://docs.docker.com/get-docker/")]
-    client = DockerClient()
     try:
-        version = client.version()
-    except DockerException:
-        where = os.environ.get("DOCKER_HOST") or "the default socket"
-        return [
-            Check("docker client", True, path),
-            Check(
-                "docker daemon",
-                False,
-                f"no answer at {where}",
-                "start Docker (Docker Desktop, or `sudo systemctl start docker`), or fix DOCKER_HOST",
-            ),
-        ]
+        client = engine.connect()
+    except engine.EngineUnavailable as error:
+        found = [Check("docker client", True, shutil.which("docker") or "?")] if error.part == "daemon" else []
+        return [*found, Check(f"docker {error.part}", False, error.problem, error.fix)]
+    version = client.version()
     server = version.server.version if version.server else "?"
-    checks = [
-        Check("docker client", True, f"{version.client.version if version.client else '?'} ({path})"),
+    client_version = version.client.version if version.client else "?"
+    return [
+        Check("docker client", True, f"{client_version} ({shutil.which('docker')})"),
         Check("docker daemon", True, f"Engine {server}"),
         _builder(client),
         _base_image(client, settings),
         _port(client, settings),
         _disk(client),
     ]
-    return checks
 
 
 def _builder(client: DockerClient) -> Check:
@@ -94,20 +81,17 @@ def _base_image(client: DockerClient, settings: Settings) -> Check:
 
 
 def _port(client: DockerClient, settings: Settings) -> Check:
-    from tooling.docker import find_container, owned
-    from tooling.service import port_is_free
-
     label = f"{settings.host}:{settings.port}"
     if settings.port == 0:
         return Check("host port", True, "0: any free port")
     try:
-        free = port_is_free(settings.host, settings.port)
+        free = engine.port_is_free(settings.host, settings.port)
     except ToolError as error:
         return Check("host port", False, label, error.message)
     if free:
         return Check("host port", True, f"{label} is free")
-    ours = find_container(client, settings.container)
-    if ours is not None and owned(ours) and ours.state.running:
+    ours = engine.find_container(client, settings.container)
+    if ours is not None and engine.started_by_tasks(ours) and ours.state.running:
         return Check("host port", True, f"{label} is held by this project's {ours.name}")
     return Check("host port", False, f"{label} is in use", "stop what holds it, or use --port N / --port 0")
 

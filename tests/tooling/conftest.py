@@ -18,14 +18,13 @@ class Result:
 
 
 @pytest.fixture
-def docker(monkeypatch):
-    """The fake client every task gets from tooling.docker.connect (and the doctor's DockerClient)."""
+def fake_docker(monkeypatch):
+    """The fake client that tooling.engine.connect() hands every task, and free ports."""
     fake = FakeDocker()
-    monkeypatch.setattr("tooling.docker.connect", lambda: fake)
     monkeypatch.setattr("python_on_whales.DockerClient", lambda *a, **k: fake)
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr("time.sleep", lambda seconds: None)
-    monkeypatch.setattr("tooling.service.port_is_free", lambda host, port: True)
+    monkeypatch.setattr("tooling.engine.port_is_free", lambda host, port: True)
     for variable in ("INVOKE_DOCKER_PORT", "INVOKE_DOCKER_BASE_IMAGE", "INVOKE_DOCKER_PROJECT", "DOCKER_HOST"):
         monkeypatch.delenv(variable, raising=False)
     return fake
@@ -47,3 +46,10 @@ def inv(capsys):
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def running(fake_docker):
+    """The service's image built and its container running, as `inv build run` leaves them."""
+    fake_docker.images["flask-service:latest"] = object()
+    return fake_docker.add_container("flask-service")

@@ -3,10 +3,10 @@ import pytest
 from tests.tooling.fakes import docker_error
 
 
-def test_build_tags_latest_and_the_git_sha_with_the_classic_builder(docker, inv):
+def test_build_tags_latest_and_the_git_sha_with_the_classic_builder(fake_docker, inv):
     result = inv("build")
     assert result.code == 0, result.err
-    name, kwargs = docker.calls[-1]
+    name, kwargs = fake_docker.calls[-1]
     assert name == "legacy_build"
     assert kwargs["tags"][0] == "flask-service:latest"
     assert len(kwargs["tags"]) == 2 and kwargs["tags"][1].startswith("flask-service:")
@@ -15,20 +15,20 @@ def test_build_tags_latest_and_the_git_sha_with_the_classic_builder(docker, inv)
     assert "built flask-service:latest" in result.out and "MB in" in result.out
 
 
-def test_build_passes_oci_metadata_and_the_project_label(docker, inv):
+def test_build_passes_oci_metadata_and_the_project_label(fake_docker, inv):
     inv("build")
-    args = docker.calls[-1][1]["build_args"]
+    args = fake_docker.calls[-1][1]["build_args"]
     assert args["VERSION"] == "0.1.0"
     assert args["PROJECT"] == "flask-service"
     assert args["CREATED"].endswith("Z")
     assert len(args["REVISION"].removesuffix("-dirty")) == 40
 
 
-def test_build_uses_buildx_when_the_client_has_it(docker, inv):
-    docker.has_buildx = True
+def test_build_uses_buildx_when_the_client_has_it(fake_docker, inv):
+    fake_docker.has_buildx = True
     result = inv("build")
     assert result.code == 0, result.err
-    name, kwargs = docker.calls[-1]
+    name, kwargs = fake_docker.calls[-1]
     assert name == "buildx_build" and kwargs["load"] and kwargs["stream_logs"]
     assert "buildx (BuildKit)" in result.out
 
@@ -37,24 +37,24 @@ def test_build_uses_buildx_when_the_client_has_it(docker, inv):
     ("flags", "key", "expected"),
     [(["--no-cache"], "cache", False), ([], "cache", True), (["--pull"], "pull", True), ([], "pull", False)],
 )
-def test_build_flags_reach_the_builder(docker, inv, flags, key, expected):
+def test_build_flags_reach_the_builder(fake_docker, inv, flags, key, expected):
     assert inv("build", *flags).code == 0
-    assert docker.calls[-1][1][key] is expected
+    assert fake_docker.calls[-1][1][key] is expected
 
 
-def test_base_image_flag_beats_config_which_beats_the_dockerfile(docker, inv, monkeypatch):
+def test_base_image_flag_beats_config_which_beats_the_dockerfile(fake_docker, inv, monkeypatch):
     inv("build")
-    assert "PYTHON_IMAGE" not in docker.calls[-1][1]["build_args"]
+    assert "PYTHON_IMAGE" not in fake_docker.calls[-1][1]["build_args"]
     monkeypatch.setenv("INVOKE_DOCKER_BASE_IMAGE", "mirror/python:3.13-slim")
     inv("build")
-    assert docker.calls[-1][1]["build_args"]["PYTHON_IMAGE"] == "mirror/python:3.13-slim"
+    assert fake_docker.calls[-1][1]["build_args"]["PYTHON_IMAGE"] == "mirror/python:3.13-slim"
     inv("build", "--base-image", "local/python:3.11")
-    assert docker.calls[-1][1]["build_args"]["PYTHON_IMAGE"] == "local/python:3.11"
+    assert fake_docker.calls[-1][1]["build_args"]["PYTHON_IMAGE"] == "local/python:3.11"
 
 
-def test_repeatable_build_args(docker, inv):
+def test_repeatable_build_args(fake_docker, inv):
     assert inv("build", "--build-arg", "A=1", "--build-arg", "B=two=2").code == 0
-    args = docker.calls[-1][1]["build_args"]
+    args = fake_docker.calls[-1][1]["build_args"]
     assert args["A"] == "1" and args["B"] == "two=2"
 
 
@@ -62,15 +62,15 @@ def test_repeatable_build_args(docker, inv):
     ("arg", "message"),
     [("NOVALUE", "is not KEY=VALUE"), ("1BAD=x", "is not KEY=VALUE"), ("API_TOKEN=abc", "looks like a secret")],
 )
-def test_bad_build_args_are_refused_before_building(docker, inv, arg, message):
+def test_bad_build_args_are_refused_before_building(fake_docker, inv, arg, message):
     result = inv("build", "--build-arg", arg)
     assert result.code == 1
     assert message in result.err
-    assert docker.calls == []
+    assert fake_docker.calls == []
 
 
-def test_a_failing_build_names_the_step(docker, inv):
-    docker.build_error = docker_error("The command '/bin/sh -c pip install' returned a non-zero code: 1")
+def test_a_failing_build_names_the_step(fake_docker, inv):
+    fake_docker.build_error = docker_error("The command '/bin/sh -c pip install' returned a non-zero code: 1")
     result = inv("build")
     assert result.code == 1
     assert "build failed at `Step 2/3 : RUN pip install`" in result.err
@@ -78,29 +78,29 @@ def test_a_failing_build_names_the_step(docker, inv):
     assert "Traceback" not in result.err
 
 
-def test_a_failing_buildx_build_names_the_step(docker, inv):
-    docker.has_buildx = True
-    docker.build_error = docker_error('ERROR: failed to solve: process "/bin/sh -c pip install" did not complete')
+def test_a_failing_buildx_build_names_the_step(fake_docker, inv):
+    fake_docker.has_buildx = True
+    fake_docker.build_error = docker_error('ERROR: failed to solve: process "/bin/sh -c pip install" did not complete')
     result = inv("build")
     assert result.code == 1
     assert "`#5 [builder 3/4] RUN pip install`" in result.err
 
 
-def test_a_missing_base_image_says_how_to_point_at_another(docker, inv):
-    docker.build_output = ["Step 1/3 : FROM python:3.13-slim AS builder"]
-    docker.build_error = docker_error('Get "https://registry-1.docker.io/v2/": dial tcp: no such host')
+def test_a_missing_base_image_says_how_to_point_at_another(fake_docker, inv):
+    fake_docker.build_output = ["Step 1/3 : FROM python:3.13-slim AS builder"]
+    fake_docker.build_error = docker_error('Get "https://registry-1.docker.io/v2/": dial tcp: no such host')
     result = inv("build")
     assert result.code == 1
     assert "INVOKE_DOCKER_BASE_IMAGE" in result.err
 
 
-def test_a_failed_classic_build_removes_its_step_container_and_nothing_else(docker, inv):
+def test_a_failed_classic_build_removes_its_step_container_and_nothing_else(fake_docker, inv):
     from tooling.settings import PROJECT_LABEL
 
-    step = docker.add_container("step", labels={PROJECT_LABEL: "flask-service"})
-    service = docker.add_container("flask-service")
-    other = docker.add_container("someone-elses", labels={"x": "y"})
-    docker.build_error = docker_error("The command '/bin/sh -c false' returned a non-zero code: 1")
+    step = fake_docker.add_container("step", labels={PROJECT_LABEL: "flask-service"})
+    service = fake_docker.add_container("flask-service")
+    other = fake_docker.add_container("someone-elses", labels={"x": "y"})
+    fake_docker.build_error = docker_error("The command '/bin/sh -c false' returned a non-zero code: 1")
     assert inv("build").code == 1
-    assert step.name not in docker.containers
-    assert {service.name, other.name} <= set(docker.containers)
+    assert step.name not in fake_docker.containers
+    assert {service.name, other.name} <= set(fake_docker.containers)

@@ -1,14 +1,13 @@
 import pytest
 
 from tests.tooling.fakes import docker_error
-from tooling.docker import connect as real_connect
 from tooling.settings import PROJECT_LABEL, ROLE_LABEL
 
 
 @pytest.fixture
-def built(docker):
-    docker.images["flask-service:latest"] = object()
-    return docker
+def built(fake_docker):
+    fake_docker.images["flask-service:latest"] = object()
+    return fake_docker
 
 
 def test_run_starts_hardened_never_pulls_and_prints_the_url(built, inv):
@@ -82,6 +81,7 @@ def test_run_build_builds_first(built, inv):
         ("built", ["--port", "abc"], "'abc' is not a port"),
         ("built", ["--port", "65536"], "'65536' is not a port"),
         ("built", ["--port", "-1"], "'-1' is not a port"),
+        ("built", ["--host", "my-laptop"], "--host: 'my-laptop' is not an IP address"),
         ("built", ["--env-file", "/no/such/file"], "env file /no/such/file does not exist"),
         ("foreign", [], "was not started by these tasks"),
         ("busy", [], "port 5000 on 127.0.0.1 is already in use"),
@@ -89,18 +89,17 @@ def test_run_build_builds_first(built, inv):
         ("daemon", [], "does not answer"),
     ],
 )
-def test_run_failures_are_one_line(docker, inv, monkeypatch, setup, args, message):
+def test_run_failures_are_one_line(fake_docker, inv, monkeypatch, setup, args, message):
     if setup != "unbuilt":
-        docker.images["flask-service:latest"] = object()
+        fake_docker.images["flask-service:latest"] = object()
     if setup == "foreign":
-        docker.add_container("flask-service", labels={})
+        fake_docker.add_container("flask-service", labels={})
     if setup == "busy":
-        monkeypatch.setattr("tooling.service.port_is_free", lambda host, port: False)
+        monkeypatch.setattr("tooling.engine.port_is_free", lambda host, port: False)
     if setup == "allocated":
-        docker.run_error = docker_error("Bind for 127.0.0.1:5000 failed: port is already allocated")
+        fake_docker.run_error = docker_error("Bind for 127.0.0.1:5000 failed: port is already allocated")
     if setup == "daemon":
-        monkeypatch.setattr("tooling.docker.connect", real_connect)
-        docker.daemon_down = True
+        fake_docker.daemon_down = True
     result = inv("run", *args)
     assert result.code == 1
     assert message in result.err
@@ -141,3 +140,11 @@ def test_ctrl_c_during_the_wait_removes_the_container(built, inv, monkeypatch):
     result = inv("run")
     assert result.code == 130
     assert "flask-service" not in built.containers
+
+
+def test_stop_stops_gracefully_and_removes(running, fake_docker, inv):
+    result = inv("stop")
+    assert result.code == 0
+    assert running.stopped_with == 25
+    assert "flask-service" not in fake_docker.containers
+    assert "exit code 0" in result.out

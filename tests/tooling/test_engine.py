@@ -1,0 +1,81 @@
+"""tooling.engine: the primitives every task stands on, seen through the tasks where they show."""
+
+import socket
+
+import pytest
+
+from tests.tooling.fakes import docker_error
+from tooling.engine import last_error_line, port_is_free
+from tooling.errors import ToolError
+
+
+@pytest.mark.parametrize("task", [["shell", "--cmd", "true"], ["logs"], ["stop"]])
+def test_tasks_that_need_the_container_say_when_there_is_none(fake_docker, inv, task):
+    result = inv(*task)
+    assert result.code == 1
+    assert "no container named flask-service; start one with `inv run`" in result.err
+
+
+@pytest.mark.parametrize("task", [["shell", "--cmd", "true"], ["logs"], ["stop"]])
+def test_tasks_leave_a_foreign_container_alone(fake_docker, inv, task):
+    fake_docker.add_container("flask-service", labels={})
+    result = inv(*task)
+    assert result.code == 1
+    assert "was not started by this project's tasks" in result.err
+    assert "flask-service" in fake_docker.containers
+
+
+@pytest.mark.parametrize("task", ["build", "run", "status", "clean", "logs", "doctor"])
+def test_no_docker_client_is_one_line_for_every_task(fake_docker, inv, monkeypatch, task):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    result = inv(task)
+    assert result.code == 1
+    if task == "doctor":  # the doctor reports it as a failed check, then sums up
+        assert "FAIL  docker client  no docker client on PATH" in result.out
+    else:
+        assert result.err.strip() == (
+            "error: no docker client on PATH; install Docker (https://docs.docker.com/get-docker/) and try again"
+        )
+
+
+@pytest.mark.parametrize("task", ["build", "run", "status", "doctor"])
+def test_a_daemon_that_does_not_answer_is_worded_once(fake_docker, inv, monkeypatch, task):
+    fake_docker.daemon_down = True
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    result = inv(task)
+    assert result.code == 1
+    said = "the Docker daemon at tcp://127.0.0.1:1 does not answer (Cannot connect to the Docker daemon"
+    assert said in (result.out if task == "doctor" else result.err)
+    assert "sudo systemctl start docker" in result.out + result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("stderr", "line"),
+    [
+        ("DEPRECATED: The legacy builder is deprecated\nError: No such image: x\n", "Error: No such image: x"),
+        ("first\n\nsecond\n   \n", "second"),
+        ("", "`docker` exited with 1"),
+        ("x" * 300, "x" * 239 + "…"),
+    ],
+)
+def test_last_error_line_skips_notices_and_shortens(stderr, line):
+    assert last_error_line(docker_error(stderr)) == line
+
+
+def test_port_is_free_sees_a_listener_and_not_a_closed_port():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert port_is_free("127.0.0.1", port) is False
+    assert port_is_free("127.0.0.1", port) is True
+
+
+def test_port_is_free_refuses_an_address_of_another_machine():
+    with pytest.raises(ToolError, match=r"cannot publish on 192\.0\.2\.1:5000"):
+        port_is_free("192.0.2.1", 5000)
+
+
+def test_last_error_line_of_nothing():
+    assert last_error_line(None) == last_error_line("") == "no error output"
