@@ -20,10 +20,13 @@ import asyncio
 import ipaddress
 import json
 import socket
+import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 MAX_SECONDS = 300
@@ -163,6 +166,16 @@ async def run(url: str, connections: int, seconds: float, rate: float = 0) -> di
         "p50_ms": round(percentile(tally.latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(tally.latencies, 0.99) * 1000, 2),
     }
+
+
+def measure(url: str, connections: int, seconds: float, *, rate: float = 0, settle: float = 0) -> dict[str, Any]:
+    """Run this load generator in a process of its own and return its figures."""
+    command = [sys.executable, "-m", "bench.load", url, "--connections", str(connections), "--seconds", str(seconds)]
+    command += ["--rate", str(rate), "--settle", str(settle)]
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True, timeout=seconds + settle + 120)
+    figures: dict[str, Any] = json.loads(done.stdout)
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,16 +6,12 @@ import time
 
 import pytest
 
-from tests.engine import remove, start_service
+from tests.engine import remove, sh, start_service
 
 
-def sh(running, command, user=None):
-    return running.container.execute(["sh", "-c", command], user=user)
-
-
-def test_the_service_does_not_run_as_root(service, client, image):
+def test_the_service_does_not_run_as_root(service, docker_client, image):
     assert sh(service, "id -u").strip() == "10001"
-    assert client.image.inspect(image).config.user == "10001:10001"
+    assert docker_client.image.inspect(image).config.user == "10001:10001"
     # gunicorn itself (PID 1) and every worker
     owners = sh(service, "for p in /proc/[0-9]*; do stat -c %u $p; done | sort -u").split()
     assert owners == ["10001"]
@@ -50,14 +46,14 @@ def test_the_container_is_read_only_and_without_capabilities(service):
     assert sh(service, "grep CapEff /proc/1/status").split()[1] == "0000000000000000"
 
 
-def test_oci_labels_say_what_was_built(client, image):
-    labels = client.image.inspect(image).config.labels
+def test_oci_labels_say_what_was_built(docker_client, image):
+    labels = docker_client.image.inspect(image).config.labels
     for key in ("version", "revision", "created", "source"):
         assert f"org.opencontainers.image.{key}" in labels
     assert labels["org.opencontainers.image.version"] == "0.1.0"
 
 
-def test_history_and_labels_hold_only_known_build_args(client, image):
+def test_history_and_labels_hold_only_known_build_args(docker_client, image):
     # python-on-whales has no `docker history`; the CLI answers it directly.
     history = subprocess.run(
         ["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image],
@@ -85,13 +81,13 @@ def test_history_and_labels_hold_only_known_build_args(client, image):
         "SERVICE_BUILD_DATE",
     }
     assert recorded <= allowed, f"unexpected values in the image history: {recorded - allowed}"
-    config = client.image.inspect(image).config
+    config = docker_client.image.inspect(image).config
     text = f"{config.labels} {config.env}".upper()
     assert not any(word in text for word in ("TOKEN", "SECRET", "PASSWORD"))
 
 
-def test_docker_stop_is_graceful_and_exits_0(client, settings, image, pytestconfig):
-    fresh = start_service(client, settings, image, pytestconfig, name="stop")
+def test_docker_stop_is_graceful_and_exits_0(docker_client, settings, image, pytestconfig):
+    fresh = start_service(docker_client, settings, image, pytestconfig, name="stop")
     try:
         started = time.monotonic()
         fresh.container.stop(time=settings.stop_timeout)
@@ -100,4 +96,4 @@ def test_docker_stop_is_graceful_and_exits_0(client, settings, image, pytestconf
         assert fresh.container.state.exit_code == 0, "gunicorn ends on SIGTERM by itself, it is not killed"
         assert took < settings.stop_timeout, "the stop did not run into the kill timeout"
     finally:
-        remove(client, fresh)
+        remove(docker_client, fresh)

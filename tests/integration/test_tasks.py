@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.engine import RUN_ID, http
-from tooling.housekeeping import containers, images
+from tooling.engine import project_containers, project_images
 from tooling.settings import ROOT
 
 
@@ -41,7 +41,7 @@ def inv(settings):
     Inv(project, env)("clean")
 
 
-def test_build_run_use_stop_clean(inv, client):
+def test_build_run_use_stop_clean(inv, docker_client):
     built = inv("build")
     assert built.returncode == 0, built.stderr
     assert re.search(r"built flask-service-it-.+: \d+ MB in [\d.]+s", built.stdout)
@@ -70,8 +70,8 @@ def test_build_run_use_stop_clean(inv, client):
 
     cleaned = inv("clean")
     assert cleaned.returncode == 0 and "removed image" in cleaned.stdout
-    assert containers(client, inv.project) == []
-    assert images(client, inv.project) == []
+    assert project_containers(docker_client, inv.project) == []
+    assert project_images(docker_client, inv.project) == []
 
 
 def test_run_before_build_says_what_to_do(inv):

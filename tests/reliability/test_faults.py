@@ -7,23 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.engine import http, remove, start_service
-from tooling.service import url
+from tests.engine import http, remove, sh, start_service
+from tooling.engine import url
 
 DEBUG = {"SERVICE_DEBUG_ENDPOINTS": "1"}
 
 
 @pytest.fixture
-def fresh(client, settings, image, pytestconfig, request):
+def fresh(docker_client, settings, image, pytestconfig, request):
     """A container of its own per test (faults would spoil a shared one), removed afterwards."""
     envs = {**DEBUG, **getattr(request, "param", {})}
-    running = start_service(client, settings, image, pytestconfig, name=request.node.name[:20].strip("_-"), envs=envs)
+    running = start_service(
+        docker_client, settings, image, pytestconfig, name=request.node.name[:20].strip("_-"), envs=envs
+    )
     yield running
-    remove(client, running)
-
-
-def sh(running, command):
-    return running.container.execute(["sh", "-c", command])
+    remove(docker_client, running)
 
 
 def workers(running):

@@ -7,7 +7,7 @@ import sys
 import time
 
 from tests.engine import PID_LABEL, RUN_ID
-from tooling.housekeeping import containers, labelled_containers
+from tooling.engine import labelled_containers, project_containers
 from tooling.settings import ROOT
 
 
@@ -29,7 +29,7 @@ def interrupt_when(command, env, ready, timeout=120):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def test_ctrl_c_while_inv_run_waits_removes_the_container(client, settings, image):
+def test_ctrl_c_while_inv_run_waits_removes_the_container(docker_client, settings, image):
     project = f"flask-service-intr-{RUN_ID}"
     name, _, tag = image.partition(":")
     env = {
@@ -42,42 +42,42 @@ def test_ctrl_c_while_inv_run_waits_removes_the_container(client, settings, imag
     }
 
     def started(process):
-        return bool(containers(client, project))
+        return bool(project_containers(docker_client, project))
 
     code = interrupt_when([sys.executable, "-m", "invoke", "run"], env, started)
     assert code == 130
-    assert containers(client, project) == []
+    assert project_containers(docker_client, project) == []
 
 
-def test_ctrl_c_during_inv_build_leaves_no_container(client, settings):
+def test_ctrl_c_during_inv_build_leaves_no_container(docker_client, settings):
     project = f"flask-service-intr-build-{RUN_ID}"
     env = {**os.environ, "INVOKE_DOCKER_PROJECT": project, "INVOKE_DOCKER_IMAGE": project}
 
     def building(process):
         # the classic builder's step containers carry the project label from the first LABEL step on
-        return bool(labelled_containers(client, project))
+        return bool(labelled_containers(docker_client, project))
 
     try:
         code = interrupt_when([sys.executable, "-m", "invoke", "build", "--no-cache"], env, building)
         assert code != 0
         time.sleep(1)
-        left = labelled_containers(client, project)
+        left = labelled_containers(docker_client, project)
         assert left == [], [c.name for c in left]
     finally:
         subprocess.run([sys.executable, "-m", "invoke", "clean"], cwd=ROOT, env=env, capture_output=True, check=False)
 
 
-def test_ctrl_c_during_the_smoke_tests_tears_everything_down(client, settings):
+def test_ctrl_c_during_the_smoke_tests_tears_everything_down(docker_client, settings):
     env = dict(os.environ)
     command = [sys.executable, "-m", "pytest", "tests/container/test_http.py", "-p", "no:cacheprovider", "-q"]
     pids: list[int] = []
 
     def serving(process):
         pids[:] = [process.pid]
-        found = client.container.list(all=True, filters=[("label", f"{PID_LABEL}={process.pid}")])
+        found = docker_client.container.list(all=True, filters=[("label", f"{PID_LABEL}={process.pid}")])
         return any(c.state.running for c in found)
 
     interrupt_when(command, env, serving)
-    assert client.container.list(all=True, filters=[("label", f"{PID_LABEL}={pids[0]}")]) == []
-    tags = [tag for img in client.image.list() for tag in img.repo_tags]
+    assert docker_client.container.list(all=True, filters=[("label", f"{PID_LABEL}={pids[0]}")]) == []
+    tags = [tag for img in docker_client.image.list() for tag in img.repo_tags]
     assert not [tag for tag in tags if tag.startswith(f"{settings.image}:test-{pids[0]}-")]

@@ -1,10 +1,6 @@
 """A bounded load from a second process on loopback: nothing fails, and the figures are printed."""
 
-import json
-import subprocess
-import sys
-
-from tooling.settings import ROOT
+from bench.load import measure
 
 CONNECTIONS = 64
 SECONDS = 20
@@ -14,22 +10,7 @@ RATE = 800
 
 
 def test_sustained_load_has_no_errors(service, capsys):
-    command = [
-        sys.executable,
-        "-m",
-        "bench.load",
-        f"{service.url}/test",
-        "--connections",
-        str(CONNECTIONS),
-        "--seconds",
-        str(SECONDS),
-        "--rate",
-        str(RATE),
-        "--settle",
-        "90",
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=SECONDS + 180, check=True)
-    figures = json.loads(done.stdout)
+    figures = measure(f"{service.url}/test", CONNECTIONS, SECONDS, rate=RATE, settle=90)
     summary = (
         f"load on /test ({CONNECTIONS} connections, {SECONDS} s, {RATE}/s offered): "
         f"{figures['requests']} requests, {figures['requests_per_second']}/s, "

@@ -3,14 +3,13 @@
 import io
 import re
 import shutil
-from dataclasses import replace
 
 import pytest
 
 from tests.engine import RUN_ID
 from tooling.build import build_image
+from tooling.clean import clean_project
 from tooling.errors import ToolError
-from tooling.housekeeping import clean
 from tooling.settings import ROOT
 
 
@@ -32,24 +31,24 @@ def tampered_context(tmp_path):
     return tmp_path
 
 
-def test_a_tampered_hash_fails_the_build(client, settings, tampered_context):
+def test_a_tampered_hash_fails_the_build(docker_client, settings, tampered_context):
     project = f"flask-service-tamper-{RUN_ID}"
     output = io.StringIO()
     try:
         with pytest.raises(ToolError) as failure:
             build_image(
-                client,
-                replace(settings, project=project),
+                docker_client,
+                settings.override(project=project),
                 tags=[f"{project}:x"],
                 no_cache=True,
                 out=output,
                 context=tampered_context,
             )
     finally:
-        clean(client, project)
+        clean_project(docker_client, project)
     assert "--require-hashes" in failure.value.message, "the message names the failing step"
     assert "DO NOT MATCH THE HASHES" in output.getvalue()
-    assert not client.image.exists(f"{project}:x")
+    assert not docker_client.image.exists(f"{project}:x")
 
 
 def test_the_tasks_refuse_secret_build_args():
@@ -59,17 +58,18 @@ def test_the_tasks_refuse_secret_build_args():
         parse_build_args(["DB_PASSWORD=hunter2"])
 
 
-def test_the_env_file_reaches_the_container_not_the_image(client, settings, image, tmp_path):
-    from tooling.service import RunOptions, start
+def test_the_env_file_reaches_the_container_not_the_image(docker_client, settings, image, tmp_path):
+    from tooling.run import start_service
 
     env_file = tmp_path / "app.env"
     env_file.write_text("API_TOKEN=s3cret-value\n")
-    options = RunOptions.from_settings(
-        settings, name=f"flask-service-envfile-{RUN_ID}", image=image, port=0, env_file=str(env_file), role="test"
+    repository, _, tag = image.rpartition(":")
+    settings = settings.override(
+        container=f"flask-service-envfile-{RUN_ID}", image=repository, tag=tag, port=0, env_file=str(env_file)
     )
-    container = start(client, settings, options)
+    container = start_service(docker_client, settings, role="test")
     try:
         assert str(container.execute(["sh", "-c", "echo $API_TOKEN"])).strip() == "s3cret-value"
-        assert "s3cret-value" not in str(client.image.inspect(image).config.env)
+        assert "s3cret-value" not in str(docker_client.image.inspect(image).config.env)
     finally:
         container.remove(force=True)

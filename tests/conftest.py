@@ -1,0 +1,71 @@
+"""Fixtures for the tests against a real Docker engine (smoke, integration, reliability): the
+client, the image built by the code behind `inv build`, one container of it, and teardown that
+always runs. Unit tests never ask for them, so they need no engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.engine import RUN_ID, Running, reap_dead_runs, remove, start_service, terminal
+from tooling import engine
+from tooling.build import build_image
+from tooling.errors import ToolError
+from tooling.settings import Settings, from_invoke
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Any:
+    try:
+        client = engine.connect()
+    except ToolError as error:
+        pytest.fail(f"these tests need a Docker engine: {error.message}", pytrace=False)
+    reap_dead_runs(client)
+    return client
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return from_invoke()
+
+
+@pytest.fixture(scope="session")
+def image(docker_client: Any, settings: Settings, pytestconfig: pytest.Config) -> Iterator[str]:
+    """The service's image, built by the code behind `inv build`, under a tag of this run's own."""
+    reference = f"{settings.image}:test-{RUN_ID}"
+    try:
+        with terminal(pytestconfig):
+            build_image(docker_client, settings, tags=[reference])
+    except ToolError as error:
+        pytest.fail(error.message, pytrace=False)
+    yield reference
+    # Only the tag goes: its layers stay as cache for the next run (`inv clean` removes them).
+    docker_client.image.remove(reference, force=True, prune=False)
+
+
+@pytest.fixture(scope="session")
+def service(docker_client: Any, settings: Settings, image: str, pytestconfig: pytest.Config) -> Iterator[Running]:
+    """One container of the image for the whole run, started the way `inv run` starts it."""
+    try:
+        running = start_service(docker_client, settings, image, pytestconfig, name="smoke")
+    except ToolError as error:
+        pytest.fail(f"{error.details}\n{error.message}".strip(), pytrace=False)
+    yield running
+    remove(docker_client, running)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """On a failure, show the last log lines and health log of every container the test used."""
+    report = yield
+    if report.failed:
+        for running in (value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Running)):
+            try:
+                running.container.reload()
+                details = engine.container_report(running.container, lines=30)
+            except Exception as error:  # noqa: BLE001 - the container may be gone; say so
+                details = f"(no logs: {error})"
+            report.sections.append((f"{running.container.name}: last log lines and health checks", details))
+    return report

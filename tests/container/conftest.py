@@ -1,1 +1,0 @@
-from tests.engine import client, image, pytest_runtest_makereport, service, settings  # noqa: F401
