@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import shutil
 import statistics
 import subprocess
@@ -24,14 +23,15 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tooling.build import build_image
-from tooling.docker import connect, labels
-from tooling.housekeeping import clean
-from tooling.service import RunOptions, start, url
+from bench.load import measure
+from tooling import engine
+from tooling.build import build_context, build_image
+from tooling.clean import clean_project
+from tooling.run import start_service
 from tooling.settings import PROJECT_LABEL, ROOT, Settings, from_invoke
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
@@ -65,56 +65,68 @@ def say(text: str) -> None:
 class Subject:
     """One image under test: how to build it from its context, and how to start it."""
 
-    def __init__(self, name: str, context: Path, client: Any, settings: Settings) -> None:
-        self.name = name
+    name = ""
+
+    def __init__(self, context: Path, client: Any, settings: Settings) -> None:
         self.context = context
         self.client = client
-        self.settings = settings
-        self.tag = f"{PROJECT}:{name}"
+        self.settings = settings.override(image=PROJECT, tag=self.name)
+        self.tag = self.settings.reference
 
     def build(self, cache: bool) -> float:
-        started = time.monotonic()
-        if self.name == "ours":
-            build_image(
-                self.client, self.settings, tags=[self.tag], no_cache=not cache, context=self.context, out=io.StringIO()
-            )
-        else:
-            args = {"PYTHON_IMAGE": self.settings.python_image}
-            image_labels = {PROJECT_LABEL: PROJECT}
-            if self.client.buildx.is_installed():
-                self.client.buildx.build(
-                    self.context,
-                    tags=[self.tag],
-                    build_args=args,
-                    labels=image_labels,
-                    cache=cache,
-                    load=True,
-                    progress=False,
-                )
-            else:
-                self.client.legacy_build(
-                    self.context, tags=[self.tag], build_args=args, labels=image_labels, cache=cache
-                )
-        return time.monotonic() - started
+        raise NotImplementedError
+
+    def start(self, n: int) -> Any:
+        raise NotImplementedError
 
     def change_code(self, n: int) -> None:
         with (self.context / "service" / "api.py").open("a") as source:
             source.write(f"# bench change {n}\n")
 
+    def container_name(self, n: int) -> str:
+        return f"{PROJECT}-{self.name}-{n}"
+
+
+class Ours(Subject):
+    """This repository's image, built by the code behind `inv build` and started as `inv run` starts it."""
+
+    name = "ours"
+
+    def build(self, cache: bool) -> float:
+        return build_image(
+            self.client, self.settings, tags=[self.tag], no_cache=not cache, context=self.context, out=io.StringIO()
+        ).seconds
+
     def start(self, n: int) -> Any:
-        name = f"{PROJECT}-{self.name}-{n}"
-        if self.name == "ours":  # the way `inv run` starts it
-            options = RunOptions.from_settings(
-                self.settings, name=name, image=self.tag, port=0, env_file="", role="bench"
-            )
-            return start(self.client, self.settings, options)
-        return self.client.run(
+        settings = self.settings.override(container=self.container_name(n), port=0, env_file="")
+        return start_service(self.client, settings, role="bench")
+
+
+class Tutorial(Subject):
+    """The tutorial's Dockerfile, built on the same base image and started as its README says."""
+
+    name = "tutorial"
+
+    def build(self, cache: bool) -> float:
+        return build_context(
+            self.client,
+            self.context,
+            project=PROJECT,
+            tags=[self.tag],
+            build_args={"PYTHON_IMAGE": self.settings.python_image},
+            labels={PROJECT_LABEL: PROJECT},
+            cache=cache,
+            out=io.StringIO(),
+        ).seconds
+
+    def start(self, n: int) -> Any:
+        return engine.start_container(
+            self.client,
             self.tag,
-            detach=True,
-            name=name,
-            publish=[("127.0.0.1:", 8000)],
-            pull="never",
-            labels=labels(PROJECT, "bench"),
+            name=self.container_name(n),
+            host="127.0.0.1",
+            port=0,
+            labels=engine.labels(PROJECT, "bench"),
         )
 
 
@@ -129,24 +141,6 @@ def first_200(address: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.02)
     raise RuntimeError(f"{address}/test never answered 200")
-
-
-def load(address: str, connections: int, seconds: float) -> dict[str, Any]:
-    """Unbounded load (throughput), after TIME_WAIT from earlier runs has drained (bench/load.py)."""
-    command = [
-        sys.executable,
-        "-m",
-        "bench.load",
-        f"{address}/test",
-        "--connections",
-        str(connections),
-        "--seconds",
-        str(seconds),
-        "--settle",
-        "120",
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=seconds + 240)
-    return json.loads(done.stdout)
 
 
 def measure_builds(subject: Subject, figures: Figures, repeats: int) -> None:
@@ -172,9 +166,11 @@ def measure_run(subject: Subject, figures: Figures, n: int, connections: int, lo
     started = time.monotonic()
     container = subject.start(n)
     try:
-        first_200(url(container))
+        address = engine.url(container)
+        first_200(address)
         figures.first_200_s.append(time.monotonic() - started)
-        result = load(url(container), connections, load_seconds)
+        # Unbounded load (throughput), after TIME_WAIT from earlier runs has drained (bench/load.py).
+        result = measure(f"{address}/test", connections, load_seconds, settle=120)
         figures.rps.append(result["requests_per_second"])
         figures.p99_ms.append(result["p99_ms"])
         figures.errors += result["socket_errors"] + result["non_2xx"]
@@ -298,13 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-smoke", action="store_true", help="skip timing the warm `nox -s smoke`")
     args = parser.parse_args(argv)
 
-    client = connect()
-    settings = replace(from_invoke(), project=PROJECT)
+    client = engine.connect()
+    settings = from_invoke().override(project=PROJECT)
     try:
         with contexts() as (ours_context, baseline_context):
             subjects = [
-                (Subject(name, context, client, settings), Figures(name))
-                for name, context in (("ours", ours_context), ("tutorial", baseline_context))
+                (subject, Figures(subject.name))
+                for subject in (Ours(ours_context, client, settings), Tutorial(baseline_context, client, settings))
             ]
             for subject, figures in subjects:
                 measure_builds(subject, figures, args.repeats)
@@ -314,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                     measure_run(subject, figures, n, args.connections, args.load_seconds)
             results = [figures for _, figures in subjects]
     finally:
-        clean(client, PROJECT)
+        clean_project(client, PROJECT)
     say("timing `inv --list` and a warm `nox -s smoke`")
     inv_list = wall_time([sys.executable, "-m", "invoke", "--list"], 5)
     smoke = None if args.no_smoke else warm_smoke()
