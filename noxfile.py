@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "smoke", "integration", "reliability"]
+nox.needs_version = ">=2025.2.9"
 # uv when it is installed (much faster); the standard library's venv otherwise.
 nox.options.default_venv_backend = "uv|venv"
 # Pinned requirements make a kept environment safe to reuse: the second run skips the setup.
 nox.options.reuse_venv = "yes"
 
-PYTHONS = ["3.11", "3.12", "3.13"]
+# From requires-python up to the newest CPython the service is tested on.
+PYTHONS = nox.project.python_versions(nox.project.load_toml("pyproject.toml"), max_version="3.13")
 LINTED = ["tasks.py", "noxfile.py", "service", "tooling", "docker", "tests", "bench"]
 # Long enough for pytest to tear its containers down after Ctrl-C before nox stops waiting.
 TEARDOWN_SECONDS = 60
@@ -27,12 +28,13 @@ def install(session: nox.Session, *names: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff (lint and format), hadolint on the Dockerfile, mypy on the code."""
+    """Ruff (lint and format), hadolint on the Dockerfile, the import layers, mypy on the code."""
     install(session, "lint", "service", "tasks", "test")
     session.install("nox")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
     session.run("hadolint", "docker/Dockerfile")
+    session.run("lint-imports")
     session.run("mypy", *(session.posargs or LINTED))
 
 
@@ -73,7 +75,7 @@ def reliability(session: nox.Session) -> None:
     engine_tests(session, "reliability")
 
 
-@nox.session
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark our image against the tutorial's, side by side; prints a table (not a check)."""
     install(session, "tasks")
