@@ -1,9 +1,10 @@
-"""Settings: defaults, overridden by ``SERVICE_*`` environment variables."""
+"""Settings: defaults, overridden by ``SERVICE_*`` environment variables (and a secret key file)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -18,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "REVISION": "unknown",
     "BUILD_DATE": "unknown",
     "LOG_LEVEL": "INFO",
+    # Flask's key for signing (sessions, tokens); empty: the app signs nothing. Give it as
+    # SERVICE_SECRET_KEY, or as a file named by SERVICE_SECRET_KEY_FILE (a Docker secret).
+    "SECRET_KEY": "",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -50,4 +54,10 @@ def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(f"SERVICE_{key}")
         if raw is not None:
             settings[key] = _convert(key, raw)
+    secret_file = environ.get("SERVICE_SECRET_KEY_FILE")
+    if secret_file:
+        try:
+            settings["SECRET_KEY"] = Path(secret_file).read_text().strip()
+        except OSError as error:
+            raise ValueError(f"SERVICE_SECRET_KEY_FILE={secret_file!r} cannot be read: {error.strerror}") from None
     return settings

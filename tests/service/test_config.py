@@ -39,3 +39,25 @@ def test_create_app_override_beats_environment(monkeypatch):
     monkeypatch.setenv("SERVICE_MAX_CONTENT_LENGTH", "10")
     assert create_app({"MAX_CONTENT_LENGTH": 99}).config["MAX_CONTENT_LENGTH"] == 99
     assert create_app().config["MAX_CONTENT_LENGTH"] == 10
+
+
+def test_the_secret_key_comes_from_the_variable_or_from_its_file(tmp_path):
+    assert from_environ({"SERVICE_SECRET_KEY": "from-env"})["SECRET_KEY"] == "from-env"
+    key = tmp_path / "secret_key"
+    key.write_text("from-file\n")
+    both = {"SERVICE_SECRET_KEY": "from-env", "SERVICE_SECRET_KEY_FILE": str(key)}
+    assert from_environ(both)["SECRET_KEY"] == "from-file", "the file (a Docker secret) wins"
+
+
+def test_an_unreadable_secret_key_file_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match=r"SERVICE_SECRET_KEY_FILE=.*cannot be read"):
+        from_environ({"SERVICE_SECRET_KEY_FILE": str(tmp_path / "missing")})
+
+
+def test_the_app_gets_the_key(tmp_path, monkeypatch):
+    from service import create_app
+
+    key = tmp_path / "secret_key"
+    key.write_text("s3cret")
+    monkeypatch.setenv("SERVICE_SECRET_KEY_FILE", str(key))
+    assert create_app().config["SECRET_KEY"] == "s3cret"
