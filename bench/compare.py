@@ -29,7 +29,8 @@ from typing import Any
 
 from bench.load import measure
 from tooling import engine
-from tooling.build import build_context, build_image
+from tooling.build import build_image
+from tooling.builder import build_context
 from tooling.clean import clean_project
 from tooling.run import start_service
 from tooling.settings import PROJECT_LABEL, ROOT, Settings, from_invoke

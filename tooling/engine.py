@@ -7,6 +7,7 @@ brings) is imported inside functions, so that ``inv --list`` and ``inv --help`` 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import socket
@@ -66,6 +67,28 @@ def last_error_line(error: DockerException | str | None, limit: int = 240) -> st
     lines = [line for line in lines if not line.startswith(_NOISE)]
     line = lines[-1] if lines else "no error output"
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def cli(client: DockerClient, *args: str) -> str:
+    """What `docker ARGS...` prints, run by python-on-whales with the client's own settings
+    (for what its API lacks: filters it does not pass, the daemon's raw JSON)."""
+    from python_on_whales.utils import run
+
+    return str(run([*client.docker_cmd, *args]) or "")
+
+
+def ids(client: DockerClient, *args: str) -> list[str]:
+    """The IDs a `docker ... ls -q` / `ps -q` prints."""
+    return cli(client, *args).split()
+
+
+def inspect(client: DockerClient, *found: str) -> list[dict[str, Any]]:
+    """The daemon's own JSON for these objects; only the keys a caller reads matter, so a change
+    elsewhere in the daemon's answer breaks nothing."""
+    if not found:
+        return []
+    answer: list[dict[str, Any]] = json.loads(cli(client, "inspect", *found))
+    return answer
 
 
 # --- what belongs to the project --------------------------------------------------------------
