@@ -88,18 +88,23 @@ def shell(c, cmd=None, root=False, new=False):
 @task(
     help={
         "follow": "Keep printing new lines until Ctrl-C.",
-        "tail": "Show only the last N lines.",
+        "tail": "Show only the last N lines (of each replica, for a stack).",
         "since": "Show lines since a time (2024-01-31T12:00:00) or for a duration (10m, 1h).",
+        "stack": "The deployed stack's replicas instead of the local container, each line marked with its replica.",
     },
 )
 @exits_cleanly
-def logs(c, follow=False, tail=None, since=None):
-    """Print the service container's logs."""
+def logs(c, follow=False, tail=None, since=None, stack=False):
+    """Print the service container's logs (or the deployed replicas', with --stack)."""
     from tooling.engine import connect
-    from tooling.logs import log_chunks
+    from tooling.logs import log_chunks, stack_log_chunks
     from tooling.terminal import relay
 
-    relay(log_chunks(connect(), _settings(c).container, follow=follow, tail=tail, since=since))
+    settings = _settings(c)
+    if stack:
+        relay(stack_log_chunks(connect(), settings.stack, follow=follow, tail=tail))
+    else:
+        relay(log_chunks(connect(), settings.container, follow=follow, tail=tail, since=since))
 
 
 @task
@@ -117,13 +122,13 @@ def stop(c):
 @task
 @exits_cleanly
 def status(c):
-    """Show this project's containers: state, health, URL, image and age."""
+    """Show this project's containers and, when it is deployed, the stack's replicas."""
     from tooling.engine import connect
-    from tooling.status import container_rows
-    from tooling.terminal import table
+    from tooling.status import container_rows, stack_rows
+    from tooling.terminal import print_status
 
-    rows = container_rows(connect(), _settings(c).project)
-    print(table(rows) if rows else "no container of this project exists; start one with `inv run`")
+    settings, client = _settings(c), connect()
+    print_status(container_rows(client, settings.project), settings.stack, stack_rows(client, settings.stack))
 
 
 @task(
@@ -134,40 +139,92 @@ def status(c):
 )
 @exits_cleanly
 def clean(c, all_=False):
-    """Remove the containers and images this project created, and nothing else."""
+    """Remove the containers and images this project created, and nothing else (a deployed stack stays)."""
     from tooling.clean import clean_project
     from tooling.engine import connect
 
-    report = clean_project(connect(), _settings(c).project)
-    for name in report.containers:
-        print(f"removed container {name}")
-    for name in report.images:
-        print(f"removed image {name}")
-    if all_:
-        print(
-            "build cache: the classic builder's layers went with the images; "
-            "buildx keeps one cache shared by every project, so clear it yourself with `docker buildx prune`"
-        )
-    if not (report.containers or report.images):
-        print("nothing to clean: no container or image of this project")
-    else:
-        print(f"freed {report.freed / 1e6:.0f} MB")
+    print("\n".join(clean_project(connect(), _settings(c).project).lines(build_cache=all_)))
 
 
 @task
 @exits_cleanly
 def doctor(c):
-    """Check that this machine can build and run the service, and say what to fix."""
-    from tooling.doctor import run_checks
+    """Check that this machine can build, run and deploy the service, and say what to fix."""
+    from tooling.doctor import run_checks, verdict
 
     checks = run_checks(_settings(c))
-    for check in checks:
-        fix = f"  -> {check.fix}" if check.fix and not check.ok else ""
-        print(f"{check.mark}  {check.name:<14} {check.detail}{fix}")
-    blocking = [check.name for check in checks if not check.ok and check.blocking]
-    if blocking:
-        raise ToolError(f"{len(blocking)} problem(s) block `inv build run`: {', '.join(blocking)}")
-    print("ready: `inv build run` should work")
+    print("\n".join(check.line for check in checks))
+    print(verdict(checks))
+
+
+@task(help={"allow-dirty": "Push an image built from a working tree with uncommitted changes."})
+@exits_cleanly
+def push(c, allow_dirty=False):
+    """Push the built image to docker.registry (and the edge's, when new); ends with the app's digest."""
+    from tooling.engine import connect
+    from tooling.push import push_release
+
+    pushed = push_release(connect(), _settings(c), allow_dirty=allow_dirty)
+    print(f"pushed {', '.join(pushed.tags)}")
+    print(f"edge {pushed.edge} ({'built and pushed' if pushed.edge_built else 'already in the registry'})")
+    print(pushed.web)
+
+
+_DEPLOY_HELP = {
+    "replicas": "Replicas of the app (default: docker.replicas, 2).",
+    "break-lock": "Break a deploy lock left by a run that was killed, then go on.",
+}
+
+
+@task(
+    help={"image": "Deploy this image (a tag or repo@sha256:...) instead of the one pushed for HEAD.", **_DEPLOY_HELP}
+)
+@exits_cleanly
+def deploy(c, image=None, replicas=None, break_lock=False):
+    """Deploy the release pushed for HEAD to the swarm stack and wait until every replica serves it."""
+    from tooling.deploy import deploy_release, resolve
+    from tooling.engine import connect
+    from tooling.terminal import LiveLine
+
+    settings, client = _settings(c, replicas=replicas), connect()
+    release = resolve(client, settings, image)
+    with LiveLine() as line:
+        done = deploy_release(client, settings, release, line, replicas=settings.replicas, break_lock=break_lock)
+    print(done.summary(settings))
+
+
+@task(
+    help={
+        "to": "Roll back to this release: a digest (sha256:...) or a git revision, at least 7 characters.",
+        **_DEPLOY_HELP,
+    }
+)
+@exits_cleanly
+def rollback(c, to=None, replicas=None, break_lock=False):
+    """Redeploy the release before the one serving (or --to one), by the same health-gated path."""
+    from tooling.deploy import deploy_release, rollback_target
+    from tooling.engine import connect
+    from tooling.terminal import LiveLine
+
+    settings, client = _settings(c, replicas=replicas), connect()
+    release = rollback_target(client, settings, to)
+    with LiveLine() as line:
+        done = deploy_release(client, settings, release, line, replicas=settings.replicas, break_lock=break_lock)
+    print(done.summary(settings))
+
+
+@task(help={"break-lock": _DEPLOY_HELP["break-lock"]})
+@exits_cleanly
+def undeploy(c, break_lock=False):
+    """Remove the stack, its networks, secrets and release history, and nothing else."""
+    from tooling.engine import connect
+    from tooling.terminal import LiveLine
+    from tooling.undeploy import undeploy_stack
+
+    settings = _settings(c)
+    with LiveLine() as progress:
+        removed = undeploy_stack(connect(), settings, progress, break_lock=break_lock)
+    print(removed.summary(settings.stack))
 
 
 @task
@@ -179,5 +236,5 @@ def lock(c):
     )
 
 
-ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock)
+ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock, push, deploy, rollback, undeploy)
 ns.configure({"docker": config.config_defaults()})

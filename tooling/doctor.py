@@ -7,9 +7,10 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tooling import engine
+from tooling import engine, registry
 from tooling.errors import ToolError
-from tooling.settings import Settings
+from tooling.settings import STACK_LABEL, Settings
+from tooling.swarm import Swarm
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -26,8 +27,18 @@ class Check:
     blocking: bool = True
 
     @property
-    def mark(self) -> str:
-        return "ok  " if self.ok else ("FAIL" if self.blocking else "warn")
+    def line(self) -> str:
+        mark = "ok  " if self.ok else ("FAIL" if self.blocking else "warn")
+        fix = f"  -> {self.fix}" if self.fix and not self.ok else ""
+        return f"{mark}  {self.name:<14} {self.detail}{fix}"
+
+
+def verdict(checks: list[Check]) -> str:
+    """The last line of `inv doctor`; a ToolError naming what blocks `inv build run`."""
+    blocking = [check.name for check in checks if not check.ok and check.blocking]
+    if blocking:
+        raise ToolError(f"{len(blocking)} problem(s) block `inv build run`: {', '.join(blocking)}")
+    return "ready: `inv build run` should work"
 
 
 def run_checks(settings: Settings) -> list[Check]:
@@ -47,6 +58,10 @@ def run_checks(settings: Settings) -> list[Check]:
         _base_image(client, settings),
         _port(client, settings),
         _disk(client),
+        # What `inv push` and `inv deploy` need; none of it blocks `inv build run`.
+        _swarm(client),
+        _registry(client, settings),
+        _stack_port(client, settings),
     ]
 
 
@@ -106,3 +121,44 @@ def _disk(client: DockerClient) -> Check:
     if free < MIN_FREE_BYTES:
         return Check("disk", False, detail, "free some space: `inv clean`, or prune what you no longer need")
     return Check("disk", True, detail)
+
+
+def _swarm(client: DockerClient) -> Check:
+    state, manager = Swarm(client).membership()
+    if state == "active" and manager:
+        return Check("swarm", True, "this engine is a swarm manager: `inv deploy` can deploy here")
+    detail = "this engine is a swarm worker" if state == "active" else f"this engine is not in a swarm ({state})"
+    fix = "deploy through a manager (DOCKER_HOST)" if state == "active" else "for `inv deploy`: `docker swarm init`"
+    return Check("swarm", False, detail, fix, blocking=False)
+
+
+def _registry(client: DockerClient, settings: Settings) -> Check:
+    if not settings.registry:
+        return Check(
+            "registry",
+            False,
+            "docker.registry is not set",
+            "for `inv push`: set INVOKE_DOCKER_REGISTRY",
+            blocking=False,
+        )
+    probe = f"{settings.registry}/{settings.image}:doctor-probe"
+    try:
+        registry.digest_of(client, probe)  # None (not there) is an answer too
+    except ToolError as error:
+        return Check("registry", False, settings.registry, error.message, blocking=False)
+    return Check("registry", True, f"{settings.registry} answers")
+
+
+def _stack_port(client: DockerClient, settings: Settings) -> Check:
+    label = f"0.0.0.0:{settings.stack_port}"
+    try:
+        free = engine.port_is_free("0.0.0.0", settings.stack_port)
+    except ToolError as error:
+        return Check("stack port", False, label, error.message, blocking=False)
+    if free:
+        return Check("stack port", True, f"{label} is free for the stack's edge")
+    edges = client.container.list(filters=[("label", f"{STACK_LABEL}={settings.stack}")])
+    if any(c.name.startswith(f"{settings.stack}_edge.") for c in edges):
+        return Check("stack port", True, f"{label} is held by the edge of {settings.stack}")
+    fix = "stop what holds it, or set docker.stack_port (INVOKE_DOCKER_STACK_PORT)"
+    return Check("stack port", False, f"{label} is in use", fix, blocking=False)

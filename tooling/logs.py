@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from tooling import engine
 from tooling.errors import ToolError
+from tooling.swarm import Swarm
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -52,3 +53,14 @@ def log_chunks(
         )
     except DockerException as error:
         raise ToolError(f"cannot read the logs of {name}: {engine.last_error_line(error)}") from None
+
+
+def stack_log_chunks(
+    client: DockerClient, stack: str, *, follow: bool, tail: str | int | None
+) -> Iterator[tuple[str, bytes]]:
+    """Every replica of the stack's app, each line prefixed with its task; ``follow`` until Ctrl-C."""
+    swarm = Swarm(client)
+    swarm.require_manager()
+    if swarm.service(stack, "web") is None:
+        raise ToolError(f"{stack} is not deployed on this swarm; deploy it with `inv deploy`")
+    yield from swarm.logs(stack, follow=follow, tail=parse_tail(tail))

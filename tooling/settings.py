@@ -21,6 +21,8 @@ from tooling.errors import ToolError
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
+EDGE_CONTEXT = ROOT / "docker" / "edge"
+STACK_FILE = ROOT / "docker" / "stack.yml"
 
 DEFAULTS: dict[str, Any] = {
     # The value of the project label on everything the tasks build and start; `inv clean` and
@@ -44,6 +46,22 @@ DEFAULTS: dict[str, Any] = {
     "restart": "on-failure:5",
     # Run hardened: read-only root filesystem (tmpfs on /tmp), no capabilities.
     "hardened": True,
+    # --- beyond one machine (README, "Beyond one machine") ---
+    # Where `inv push` sends images and `inv deploy` takes them from: host[:port]/path, e.g.
+    # 127.0.0.1:5001/team or ghcr.io/acme. Empty: not set up yet.
+    "registry": "",
+    # The Swarm stack `inv deploy` creates or updates.
+    "stack": "flask-service",
+    # The port of each swarm node where the stack's edge (nginx) answers.
+    "stack_port": "8080",
+    # How many replicas of the app the stack runs.
+    "replicas": "2",
+    # Base image for the edge (build arg NGINX_IMAGE); empty means docker/edge/Dockerfile's default.
+    "edge_base_image": "",
+    # A file holding the app's SECRET_KEY, handed to the replicas as a Docker secret; empty: none.
+    "secret_key_file": "",
+    # Seconds `inv deploy` and `inv rollback` wait for the stack to converge before giving up.
+    "deploy_timeout": "300",
 }
 
 CONTAINER_PORT = 8000
@@ -51,11 +69,17 @@ CONTAINER_PORT = 8000
 # tasks start carry it and the role label.
 PROJECT_LABEL = "dev.flask-service.project"
 ROLE_LABEL = "dev.flask-service.role"
+# What Docker puts on everything a stack deploy creates (services, networks, secrets, containers).
+STACK_LABEL = "com.docker.stack.namespace"
+# The image label that says which git revision an image was built from (docker/Dockerfile).
+REVISION_LABEL = "org.opencontainers.image.revision"
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$")
+# host[:port] and an optional path: 127.0.0.1:5001/team, ghcr.io/acme, registry.example
+_OPTIONAL_REGISTRY = re.compile(r"^([a-zA-Z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*)?$")
 
 
 def config_defaults() -> dict[str, Any]:
@@ -91,6 +115,13 @@ def _address(where: str, value: object) -> str:
         ) from None
 
 
+def _count(where: str, value: object, lowest: int, highest: int, what: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not lowest <= int(text) <= highest:
+        raise ToolError(f"{where}: {value!r} is not {what} from {lowest} to {highest}")
+    return int(text)
+
+
 def _seconds(where: str, value: object) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) == 0:
@@ -124,6 +155,13 @@ class Settings:
     stop_timeout: int
     restart: str
     hardened: bool
+    registry: str
+    stack: str
+    stack_port: int
+    replicas: int
+    edge_base_image: str
+    secret_key_file: str
+    deploy_timeout: int
 
     @classmethod
     def load(cls, config: Mapping[str, Any], flags: Mapping[str, object] | None = None) -> Settings:
@@ -152,6 +190,13 @@ class Settings:
             stop_timeout=_seconds(where("stop_timeout"), values["stop_timeout"]),
             restart=_text(where("restart"), values["restart"], _RESTART),
             hardened=_flag(where("hardened"), values["hardened"]),
+            registry=_text(where("registry"), (values["registry"] or "").rstrip("/"), _OPTIONAL_REGISTRY),
+            stack=_text(where("stack"), values["stack"], _NAME),
+            stack_port=_count(where("stack_port"), values["stack_port"], 1, 65535, "a port"),
+            replicas=_count(where("replicas"), values["replicas"], 1, 100, "a number of replicas"),
+            edge_base_image=_text(where("edge_base_image"), values["edge_base_image"] or ""),
+            secret_key_file=_text(where("secret_key_file"), values["secret_key_file"] or ""),
+            deploy_timeout=_seconds(where("deploy_timeout"), values["deploy_timeout"]),
         )
 
     def override(self, **values: object) -> Settings:
@@ -162,6 +207,11 @@ class Settings:
     @property
     def reference(self) -> str:
         return f"{self.image}:{self.tag}"
+
+    @property
+    def edge_image(self) -> str:
+        """The edge's image name (its tag follows docker/edge/'s content)."""
+        return f"{self.image}-edge"
 
     @property
     def python_image(self) -> str:

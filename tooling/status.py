@@ -6,14 +6,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tooling import engine
+from tooling.history import History
 from tooling.settings import ROLE_LABEL
+from tooling.stack import short
+from tooling.swarm import SERVICES, Swarm
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
 
 
-def age(moment: datetime | None) -> str:
-    """How long ago ``moment`` was, in its largest whole unit: 45s, 3m, 2h, 1d."""
+def age(moment: datetime | str | None) -> str:
+    """How long ago ``moment`` (a time, or the daemon's ISO text) was, in its largest whole unit: 45s, 3m, 2h, 1d."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
     if moment is None:
         return "?"
     seconds = int((datetime.now(UTC) - moment).total_seconds())
@@ -40,3 +48,40 @@ def container_rows(client: DockerClient, project: str) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def stack_rows(client: DockerClient, stack: str) -> tuple[list[dict[str, str]], list[str]] | None:
+    """The stack's replicas (service, node, state, health, image, revision, age) and a line per
+    service on its last update; None when this engine manages no swarm with that stack."""
+    swarm = Swarm(client)
+    state, manager = swarm.membership()
+    if state != "active" or not manager or not swarm.deployed(stack):
+        return None
+    revisions = {r.release.digest: r.release.revision for r in History(client).releases(stack)}
+    rows, updates = [], []
+    for name in SERVICES:
+        found = swarm.service(stack, name)
+        if found is None:
+            continue
+        status = found.get("UpdateStatus") or {}
+        said = (
+            f"{status.get('State')} {age(status.get('CompletedAt') or status.get('StartedAt'))} ago"
+            if status
+            else "none yet"
+        )
+        updates.append(
+            f"{stack}_{name}: last update {said}" + (f" ({status['Message']})" if status.get("Message") else "")
+        )
+        for task in swarm.tasks(f"{stack}_{name}", "desired-state=running"):
+            rows.append(
+                {
+                    "replica": f"{stack}_{name}.{task.slot or swarm.hostname(task.node)}",
+                    "node": swarm.hostname(task.node),
+                    "state": task.state,
+                    "health": {"running": "healthy", "starting": "starting"}.get(task.state, "-"),
+                    "image": short(task.image),
+                    "revision": revisions.get(task.image.rsplit("@", 1)[-1], "?")[:7] if name == "web" else "-",
+                    "age": age(task.created),
+                }
+            )
+    return rows, updates

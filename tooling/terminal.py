@@ -63,3 +63,16 @@ def relay(chunks: Iterable[tuple[str, bytes]]) -> None:
             out.flush()
     except KeyboardInterrupt:
         return  # how a --follow ends
+
+
+def print_status(
+    containers: list[dict[str, str]], stack: str, deployed: tuple[list[dict[str, str]], list[str]] | None
+) -> None:
+    print(table(containers) if containers else "no container of this project exists; start one with `inv run`")
+    if deployed is None:
+        return
+    rows, updates = deployed
+    print(f"\nstack {stack} (swarm):")
+    print(table(rows) if rows else "no replica is running")
+    for line in updates:
+        print(line)

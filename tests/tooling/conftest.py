@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -22,10 +23,11 @@ def fake_docker(monkeypatch):
     """The fake client that tooling.engine.connect() hands every task, and free ports."""
     fake = FakeDocker()
     monkeypatch.setattr("python_on_whales.DockerClient", lambda *a, **k: fake)
+    monkeypatch.setattr("python_on_whales.utils.run", fake.cli)
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr("time.sleep", lambda seconds: None)
     monkeypatch.setattr("tooling.engine.port_is_free", lambda host, port: True)
-    for variable in ("INVOKE_DOCKER_PORT", "INVOKE_DOCKER_BASE_IMAGE", "INVOKE_DOCKER_PROJECT", "DOCKER_HOST"):
+    for variable in [v for v in os.environ if v.startswith("INVOKE_DOCKER_")] + ["DOCKER_HOST"]:
         monkeypatch.delenv(variable, raising=False)
     return fake
 

@@ -6,6 +6,7 @@ It records what it is asked to do, so tests can assert the arguments the real cl
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,10 +30,15 @@ class FakeImage:
     labels: dict[str, str] = field(default_factory=dict)
     size: int = 176_000_000
     id: str = field(default_factory=lambda: f"sha256:{next(_ids):064x}")
+    repo_digests: list[str] = field(default_factory=list)
 
     @property
     def repo_tags(self) -> list[str]:
         return self.tags
+
+    @property
+    def config(self) -> Any:
+        return SimpleNamespace(labels=self.labels)
 
 
 class FakeContainer:
@@ -115,6 +121,12 @@ class FakeDocker:
         self.log_chunks = [("stdout", b"GET /test 200\n"), ("stderr", b"worker booted\n")]
         self.pullable: set[str] = set()
         self.disk = [500_000_000]
+        self.swarm_state = "inactive"  # what `docker info` says of the swarm
+        self.swarm_manager = False
+        self.docker_cmd = ["docker"]
+        self.registry: dict[str, str] = {}  # what the registry holds: reference -> digest
+        self.registry_error: str | None = None  # what the registry answers instead, when set
+        self.pushed: list[str] = []
 
         self.buildx = SimpleNamespace(is_installed=lambda: self.has_buildx, build=self._buildx_build)
         self.image = SimpleNamespace(
@@ -122,6 +134,8 @@ class FakeDocker:
             inspect=lambda ref: self.images[ref],
             list=self._image_list,
             remove=self._image_remove,
+            tag=self._image_tag,
+            push=self._image_push,
         )
         self.container = SimpleNamespace(list=self._container_list, logs=self._container_logs)
         self.system = SimpleNamespace(disk_free=lambda: SimpleNamespace(images=SimpleNamespace(size=self._disk())))
@@ -134,7 +148,8 @@ class FakeDocker:
         return SimpleNamespace(client=SimpleNamespace(version="28.2.2"), server=SimpleNamespace(version="20.10.24"))
 
     def info(self) -> Any:
-        return SimpleNamespace(docker_root_dir="/")
+        swarm = SimpleNamespace(local_node_state=self.swarm_state, control_available=self.swarm_manager)
+        return SimpleNamespace(docker_root_dir="/", swarm=swarm)
 
     def _disk(self) -> int:
         return self.disk.pop(0) if len(self.disk) > 1 else self.disk[0]
@@ -179,6 +194,33 @@ class FakeDocker:
         for tag in doomed:
             self.removed_images.append(tag)
             del self.images[tag]
+
+    def _image_tag(self, source: str, target: str) -> None:
+        self.images[target] = self.images[source]
+        self.images[target].tags.append(target)
+
+    def _image_push(self, ref: str, quiet: bool = False) -> None:
+        if self.registry_error:
+            raise docker_error(self.registry_error)
+        image = self.images[ref]
+        digest = "sha256:" + image.id.removeprefix("sha256:").rjust(64, "0")[-64:]
+        repository = ref.rsplit(":", 1)[0]
+        self.registry[ref] = self.registry[f"{repository}@{digest}"] = digest
+        image.repo_digests.append(f"{repository}@{digest}")
+        self.pushed.append(ref)
+
+    def cli(self, args: list[Any], **kwargs: Any) -> str:
+        """`docker ...` run through python-on-whales' run(): what the registry module asks."""
+        args = [str(a) for a in args]
+        self.calls.append(("cli", {"args": args}))
+        if args[1:3] == ["manifest", "inspect"]:
+            if self.registry_error:
+                raise docker_error(self.registry_error)
+            ref = args[-1]
+            if ref not in self.registry:
+                raise docker_error(f"no such manifest: {ref}")
+            return json.dumps({"Ref": ref, "Descriptor": {"digest": self.registry[ref]}})
+        raise NotImplementedError(f"the fake client does not answer {' '.join(args)}")
 
     def _manifest_inspect(self, name: str) -> Any:
         if name not in self.pullable:
@@ -226,3 +268,128 @@ class FakeDocker:
     def _container_logs(self, container: FakeContainer, **kwargs: Any) -> Any:
         self.calls.append(("logs", kwargs))
         return iter(self.log_chunks)
+
+
+# --- Swarm: the boundary tooling.swarm and tooling.history draw around the CLI ------------------
+
+
+class FakeSwarm:
+    """Plays back a script of observations per service, as Swarm would answer while it works.
+
+    ``script[name]`` is a list of Observations; the last one repeats. Records what it is asked."""
+
+    def __init__(self, client: Any, script: dict[str, list[Any]] | None = None, serving: str | None = None) -> None:
+        self.client = client
+        self.script = script or {}
+        self.serving_image = serving
+        self.plans: list[Any] = []
+        self.health = "unhealthy: HTTP Error 503: SERVICE UNAVAILABLE"
+        self.interrupt_after: int | None = None
+        self.observed = 0
+
+    def require_manager(self) -> None:
+        pass
+
+    def before(self, stack: str, name: str) -> Any:
+        from tooling.swarm import Before
+
+        return Before()
+
+    def deploy(self, plan: Any) -> None:
+        self.plans.append(plan)
+
+    def observe(self, stack: str, name: str, target: str, before: Any) -> Any:
+        self.observed += 1
+        if self.interrupt_after is not None and self.observed > self.interrupt_after:
+            raise KeyboardInterrupt
+        frames = self.script[name]
+        return frames.pop(0) if len(frames) > 1 else frames[0]
+
+    def serving(self, stack: str) -> str | None:
+        return self.serving_image
+
+    def health_output(self, task: Any) -> str:
+        return self.health
+
+    def prune_secrets(self, stack: str) -> list[str]:
+        return []
+
+    # what undeploy and status ask
+    def membership(self) -> tuple[str, bool]:
+        return ("active", True)
+
+    def deployed(self, stack: str) -> bool:
+        return self.serving_image is not None
+
+    def service(self, stack: str, name: str) -> dict[str, Any] | None:
+        if self.serving_image is None:
+            return None
+        return {
+            "UpdateStatus": {"State": "completed", "CompletedAt": "2026-11-26T10:00:00Z", "Message": "update completed"}
+        }
+
+    def tasks(self, service: str, *filters: str) -> list[Any]:
+        frames = self.script.get(service.rsplit("_", 1)[-1], [])
+        return list(frames[0].current) if frames else []
+
+    def hostname(self, node: str) -> str:
+        return "node-1"
+
+    def leftovers(self, stack: str) -> Any:
+        from tooling.swarm import Removed
+
+        if self.serving_image is None:
+            return Removed()
+        return Removed(services=[f"{stack}_web", f"{stack}_edge"], networks=[f"{stack}_backend"])
+
+    def remove_stack(self, stack: str) -> None:
+        self.removing = 3  # containers still stopping
+
+    def containers_left(self, stack: str) -> int:
+        self.removing = max(getattr(self, "removing", 0) - 1, 0)
+        if self.removing == 0:
+            self.serving_image = None
+        return self.removing
+
+    def remove_networks(self, left: Any) -> None:
+        pass
+
+
+class FakeHistory:
+    """The release history and the deploy lock, in memory."""
+
+    def __init__(self, client: Any, records: list[Any] | None = None, lock: str | None = None) -> None:
+        self.records = records or []
+        self.lock = lock  # who holds it, when someone does
+        self.locks_taken = 0
+
+    def releases(self, stack: str) -> list[Any]:
+        return list(self.records)
+
+    def record(self, stack: str, release: Any, by: str, project: str) -> None:
+        from tooling.stack import Recorded
+
+        self.records.insert(0, Recorded(release, "2026-11-26T00:00:00Z", by, f"{stack}-release-{len(self.records)}"))
+
+    def forget(self, stack: str) -> list[str]:
+        names = [r.name for r in self.records]
+        self.records.clear()
+        return names
+
+    def locked(self, stack: str, who: str, project: str, *, break_lock: bool = False) -> Any:
+        from contextlib import contextmanager
+
+        from tooling.errors import ToolError
+
+        @contextmanager
+        def hold() -> Any:
+            if self.lock and not break_lock:
+                raise ToolError(f"another deploy of {stack} holds the lock: {self.lock}; ... --break-lock")
+            self.lock = who
+            self.locks_taken += 1
+            try:
+                yield
+            finally:
+                self.lock = None
+
+        return hold()
