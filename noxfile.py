@@ -75,6 +75,12 @@ def reliability(session: nox.Session) -> None:
     engine_tests(session, "reliability")
 
 
+@nox.session
+def deploy(session: nox.Session) -> None:
+    """Push, deploy, update, roll back on a real swarm and registry, under load (a few minutes)."""
+    engine_tests(session, "deploy")
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark our image against the tutorial's, side by side; prints a table (not a check)."""

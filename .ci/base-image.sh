@@ -7,7 +7,8 @@
 # through its base-image setting (INVOKE_DOCKER_BASE_IMAGE -> build arg PYTHON_IMAGE).
 set -euo pipefail
 
-official=${1:-python:3.13-slim}
+# The Dockerfile's own default, so that the two never disagree.
+official=${1:-$(sed -n 's/^ARG PYTHON_IMAGE=//p' "$(dirname "$0")/../docker/Dockerfile")}
 standin=${STANDIN_IMAGE:-ci-standin/python:3.11-bookworm}
 
 log() { printf '[ci/base-image] %s\n' "$*" >&2; }

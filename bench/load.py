@@ -22,6 +22,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -105,9 +106,11 @@ def settle(limit: int, timeout: float) -> None:
         time.sleep(5)
 
 
-async def _connection(host: str, port: int, request: bytes, deadline: float, tally: Tally, pacer: Pacer) -> None:
+async def _connection(
+    host: str, port: int, request: bytes, deadline: float, tally: Tally, pacer: Pacer, stop: threading.Event | None
+) -> None:
     reader = writer = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop and stop.is_set()):
         if not await pacer.wait(deadline):
             break
         started = time.monotonic()
@@ -139,17 +142,28 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run(url: str, connections: int, seconds: float, rate: float = 0) -> dict[str, object]:
+async def run(
+    url: str,
+    connections: int,
+    seconds: float,
+    rate: float = 0,
+    *,
+    new_connections: bool = False,
+    stop: threading.Event | None = None,
+) -> dict[str, object]:
+    """Load ``url`` for ``seconds`` (or until ``stop`` is set); ``new_connections`` opens one per
+    request (``Connection: close``), as clients that never reuse one do. Nothing is retried."""
     parts = urlsplit(url)
     host = loopback_only(parts.hostname or "127.0.0.1")
     port = parts.port or 80
     path = parts.path or "/"
-    request = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench.load\r\n\r\n".encode()
+    close = "Connection: close\r\n" if new_connections else ""
+    request = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench.load\r\n{close}\r\n".encode()
     tally = Tally()
     pacer = Pacer(rate)
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(*(_connection(host, port, request, deadline, tally, pacer) for _ in range(connections)))
+    await asyncio.gather(*(_connection(host, port, request, deadline, tally, pacer, stop) for _ in range(connections)))
     elapsed = time.monotonic() - started
     answered = sum(tally.statuses.values())
     return {
