@@ -1,26 +1,52 @@
 """gunicorn settings for the service, read from the environment with defaults."""
 
+import math
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-# The access-log machinery lives beside this file (docker/access_log.py).
+# The log machinery lives beside this file (docker/gunicorn_logs.py).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import access_log
+import gunicorn_logs
+
+CGROUP = Path("/sys/fs/cgroup")
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def _cpus() -> int:
-    # The CPUs this container may use (a cpuset limit shows here; os.cpu_count() would not).
-    return len(os.sched_getaffinity(0))
+def _off(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"0", "off", "false", "no"}
+
+
+def cpu_quota(cgroup: Path = CGROUP) -> float | None:
+    """The CPUs' worth of time this container may use (`docker run --cpus`, a replica's limit), or None."""
+    try:  # cgroup v2: "50000 100000", or "max 100000" for no limit
+        limit, period = (cgroup / "cpu.max").read_text().split()
+        return int(limit) / int(period) if limit != "max" else None
+    except (OSError, ValueError):
+        pass
+    try:  # cgroup v1: a quota of -1 is no limit
+        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        every = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / every if quota > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def cpus(cgroup: Path = CGROUP) -> int:
+    """The CPUs this container may use: its quota rounded up, at least 1, never more than its
+    affinity mask (a cpuset shows there; os.cpu_count() sees the whole host)."""
+    allowed = len(os.sched_getaffinity(0))
+    quota = cpu_quota(cgroup)
+    return allowed if quota is None else max(1, min(allowed, math.ceil(quota)))
 
 
 bind = f"0.0.0.0:{_int('PORT', 8000)}"
 # Sync workers: a request that hangs past `timeout` gets its worker killed and replaced.
-workers = _int("WEB_CONCURRENCY", 2 * _cpus() + 1)
+workers = _int("WEB_CONCURRENCY", 2 * cpus() + 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM (docker stop) workers finish their requests for up to this long.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
@@ -30,21 +56,24 @@ worker_tmp_dir = "/dev/shm"
 # No control socket (gunicorn 24+): nothing uses it, and the user's home is not writable.
 control_socket_disable = True
 reload = os.environ.get("GUNICORN_RELOAD", "").lower() in {"1", "true", "yes", "on"}
+# The app is imported once, in the master, and its workers forked from it: they start at once,
+# and share its memory until they write to it. (Not with reload, which must import afresh.)
+preload_app = not reload
 
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-accesslog = "-"
+# Logs: one JSON line per event, the app's format (service/logs.py), at one level for both.
+loglevel = gunicorn_logs.log_level()
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+accesslog = None if _off("GUNICORN_ACCESS_LOG") else "-"
+logger_class = gunicorn_logs.JsonLogger
 # Access lines leave in batches at least this often (seconds; 0: each line at once).
 ACCESS_LOG_FLUSH = float(os.environ.get("GUNICORN_ACCESS_LOG_FLUSH", "1"))
-if ACCESS_LOG_FLUSH > 0:
-    logger_class = access_log.BatchedAccessLogger
+gunicorn_logs.JsonLogger.flush_seconds = ACCESS_LOG_FLUSH
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    if ACCESS_LOG_FLUSH > 0:
-        access_log.flush_every(ACCESS_LOG_FLUSH)
+    if accesslog and ACCESS_LOG_FLUSH > 0:
+        worker.log.flush_every(ACCESS_LOG_FLUSH)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    access_log.flush_all()
+    worker.log.flush_access()

@@ -26,5 +26,5 @@ def configure(app: Flask) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter())
     app.logger.handlers[:] = [handler]
-    app.logger.setLevel(app.config["LOG_LEVEL"])
+    app.logger.setLevel(str(app.config["LOG_LEVEL"]).upper())
     app.logger.propagate = False

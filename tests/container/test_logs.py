@@ -1,0 +1,51 @@
+"""What the container writes: one JSON object per line, access lines on stdout, gunicorn's own and
+the app's on stderr, health checks left out; and workers that follow the CPU quota."""
+
+import json
+import time
+import uuid
+
+from tests.engine import RUN_ID, http
+from tooling import engine
+
+
+def lines(client, container, stream):
+    """The container's lines on ``stream`` (stdout or stderr), as `docker logs` keeps them apart."""
+    chunks = b"".join(data for source, data in client.container.logs(container, stream=True) if source == stream)
+    return [line for line in chunks.decode().splitlines() if line.strip()]
+
+
+def test_access_lines_are_json_and_health_checks_are_left_out(docker_client, service):
+    probe = uuid.uuid4().hex
+    http("GET", f"{service.url}/test?probe={probe}", headers={"User-Agent": "smoke-é/1"})
+    time.sleep(1.5)  # access lines leave in batches, at least once a second
+    stdout = lines(docker_client, service.container, "stdout")
+    events = [json.loads(line) for line in stdout]  # every line parses
+    (mine,) = [e for e in events if probe in e["path"]]
+    assert (mine["logger"], mine["method"], mine["status"]) == ("access", "GET", 200)
+    assert mine["path"] == f"/test?probe={probe}" and mine["bytes"] == len("test_endpoint_get")
+    assert "smoke-" in mine["agent"]
+    assert not [e for e in events if e["path"].startswith("/healthz")], "the health checks are not logged"
+
+
+def test_gunicorns_own_lines_are_the_apps_json(docker_client, service):
+    events = [json.loads(line) for line in lines(docker_client, service.container, "stderr")]
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in events)
+    assert {"time", "level", "logger", "message"} <= set(events[0])
+
+
+def test_workers_follow_the_cpu_quota(docker_client, image):
+    """`--cpus 0.5` on a bigger machine: one CPU's worth, so 2 x 1 + 1 workers, not one per host CPU."""
+    container = engine.start_container(
+        docker_client, image, name=f"flask-service-quota-{RUN_ID}", host="127.0.0.1", port=0,
+        cpus=0.5, labels=engine.labels(f"flask-service-quota-{RUN_ID}", "test"),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while (booted := container.logs().count("Booting worker")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        assert container.logs().count("Booting worker") == 3
+        assert booted == 3
+    finally:
+        container.remove(force=True)

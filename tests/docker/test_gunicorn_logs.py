@@ -1,0 +1,100 @@
+"""docker/gunicorn_logs.py: access lines as JSON, whole, in writes of at most PIPE_BUF bytes."""
+
+import io
+import json
+import sys
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from tooling.settings import ROOT
+
+sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds it in the image
+from gunicorn_logs import PIPE_BUF, Batch, JsonLogger
+
+
+class Recorder(io.BytesIO):
+    def __init__(self):
+        super().__init__()
+        self.writes = []
+
+    def write(self, data):
+        self.writes.append(bytes(data))
+        return super().write(data)
+
+
+def test_lines_wait_for_the_flush():
+    stream = Recorder()
+    batch = Batch(stream)
+    batch.add(b"GET /a\n")
+    batch.add(b"GET /b\n")
+    assert stream.writes == []
+    batch.flush()
+    assert stream.writes == [b"GET /a\nGET /b\n"]
+
+
+@pytest.mark.parametrize("text", ["ascii", "é" * 40, "日本語のパス" * 10, "🙂" * 30])
+def test_every_write_is_whole_lines_no_larger_than_pipe_buf_in_bytes(text):
+    """Counting characters would let a batch of non-ASCII lines pass PIPE_BUF in bytes, and then
+    another worker's write could land inside it."""
+    stream = Recorder()
+    batch = Batch(stream)
+    lines = [f"GET /{text}/{i} {'x' * (i % 150)}\n".encode() for i in range(2000)]
+    for line in lines:
+        batch.add(line)
+    batch.flush()
+    assert all(len(write) <= PIPE_BUF for write in stream.writes)
+    assert all(write.endswith(b"\n") for write in stream.writes)
+    assert stream.getvalue().splitlines(keepends=True) == lines
+    assert len(stream.writes) < len(lines) / 2, "lines leave in batches"
+
+
+def logger(accesslog="-", flush=1.0):
+    JsonLogger.flush_seconds = flush
+    cfg = SimpleNamespace(
+        loglevel="info", errorlog="-", accesslog=accesslog, capture_output=False, syslog=False,
+        logconfig_dict={}, logconfig_json=None, logconfig=None, disable_redirect_access_to_syslog=False,
+        user=0, group=0,
+    )  # fmt: skip
+    found = JsonLogger(cfg)
+    found.batch = found.batch and Batch(Recorder(), found.batch.capacity)
+    return found
+
+
+def request(path="/test?x=1", agent="curl/8"):
+    resp = SimpleNamespace(status_code=200, sent=17)
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": path, "PATH_INFO": path.split("?")[0], "REMOTE_ADDR": "10.0.0.2"}
+    environ["HTTP_USER_AGENT"] = agent
+    return resp, None, environ, timedelta(microseconds=1234)
+
+
+def test_an_access_line_is_one_json_object_in_the_apps_shape():
+    found = logger()
+    found.access(*request(agent='evil"\nagent'))
+    found.flush_access()
+    (line,) = found.batch.stream.getvalue().decode().splitlines()
+    event = json.loads(line)
+    assert event["logger"] == "access" and event["level"] == "INFO" and event["time"][:2] == "20"
+    assert (event["method"], event["path"], event["status"], event["bytes"]) == ("GET", "/test?x=1", 200, 17)
+    assert event["ms"] == 1.23 and event["message"] == "GET /test?x=1 200"
+    assert event["agent"] == 'evil"\nagent', "escaped, so one request is one line"
+
+
+def test_health_checks_are_not_logged():
+    found = logger()
+    found.access(*request("/healthz"))
+    found.flush_access()
+    assert found.batch.stream.getvalue() == b""
+
+
+def test_no_access_log_costs_nothing():
+    found = logger(accesslog=None)
+    assert found.batch is None
+    found.access(*request())  # nothing to write to, nothing written
+
+
+def test_flush_zero_writes_each_line_at_once():
+    found = logger(flush=0)
+    found.access(*request())
+    assert found.batch.stream.writes, "written before any flush"
