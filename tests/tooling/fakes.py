@@ -283,7 +283,7 @@ class FakeSwarm:
         self.script = script or {}
         self.serving_image = serving
         self.plans: list[Any] = []
-        self.health = "unhealthy: HTTP Error 503: SERVICE UNAVAILABLE"
+        self.health = "unhealthy: HTTP/1.0 503 SERVICE UNAVAILABLE"
         self.interrupt_after: int | None = None
         self.observed = 0
 

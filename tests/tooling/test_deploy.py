@@ -92,7 +92,7 @@ def test_a_rolled_back_update_is_one_line_that_names_what_serves_and_why(cluster
     assert result.code == 1
     assert result.err.strip().splitlines()[-1] == (
         f"error: Swarm rolled the update of web back ({reason}): sha256:aaaaaaaaaaaa… (rev 7654321) is serving; "
-        "the failing replica's last health check: unhealthy: HTTP Error 503: SERVICE UNAVAILABLE"
+        "the failing replica's last health check: unhealthy: HTTP/1.0 503 SERVICE UNAVAILABLE"
     )
     assert [r.release.web for r in history.records] == [V1], "a rolled-back release is never recorded"
     assert history.lock is None
