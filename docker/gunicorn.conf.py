@@ -60,14 +60,19 @@ reload = os.environ.get("GUNICORN_RELOAD", "").lower() in {"1", "true", "yes", "
 # and share its memory until they write to it. (Not with reload, which must import afresh.)
 preload_app = not reload
 
-# Logs: one JSON line per event, the app's format (service/logs.py), at one level for both.
+# Logs: one JSON line per event, the app's format (service/logs.py), at one level for both. Access
+# lines: json (the default), text (the classic line), or off.
 loglevel = gunicorn_logs.log_level()
 errorlog = "-"
+ACCESS_LOG = os.environ.get("GUNICORN_ACCESS_LOG", "json").lower()
+if ACCESS_LOG not in {"text", "json"} and not _off("GUNICORN_ACCESS_LOG"):
+    raise SystemExit(f"GUNICORN_ACCESS_LOG={ACCESS_LOG!r}: give text, json or off")
 accesslog = None if _off("GUNICORN_ACCESS_LOG") else "-"
-logger_class = gunicorn_logs.JsonLogger
+logger_class = gunicorn_logs.ServiceLogger
+gunicorn_logs.ServiceLogger.access_format = ACCESS_LOG
 # Access lines leave in batches at least this often (seconds; 0: each line at once).
 ACCESS_LOG_FLUSH = float(os.environ.get("GUNICORN_ACCESS_LOG_FLUSH", "1"))
-gunicorn_logs.JsonLogger.flush_seconds = ACCESS_LOG_FLUSH
+gunicorn_logs.ServiceLogger.flush_seconds = ACCESS_LOG_FLUSH
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -1,11 +1,11 @@
 """What the container writes: one JSON object per line, access lines on stdout, gunicorn's own and
-the app's on stderr, health checks left out; and workers that follow the CPU quota."""
+the app's events on stderr, health checks left out; and workers that follow the CPU quota."""
 
 import json
 import time
 import uuid
 
-from tests.engine import RUN_ID, http
+from tests.engine import RUN_ID, http, remove, start_service
 from tooling import engine
 
 
@@ -17,15 +17,27 @@ def lines(client, container, stream):
 
 def test_access_lines_are_json_and_health_checks_are_left_out(docker_client, service):
     probe = uuid.uuid4().hex
-    http("GET", f"{service.url}/test?probe={probe}", headers={"User-Agent": "smoke-é/1"})
+    http("GET", f"{service.url}/test?probe={probe}", headers={"User-Agent": 'smoke "é"/1'})
     time.sleep(1.5)  # access lines leave in batches, at least once a second
-    stdout = lines(docker_client, service.container, "stdout")
-    events = [json.loads(line) for line in stdout]  # every line parses
+    events = [json.loads(line) for line in lines(docker_client, service.container, "stdout")]  # each parses
     (mine,) = [e for e in events if probe in e["path"]]
     assert (mine["logger"], mine["method"], mine["status"]) == ("access", "GET", 200)
     assert mine["path"] == f"/test?probe={probe}" and mine["bytes"] == len("test_endpoint_get")
-    assert "smoke-" in mine["agent"]
+    assert mine["agent"].startswith('smoke "'), "quotes and all, inside one JSON string"
     assert not [e for e in events if e["path"].startswith("/healthz")], "the health checks are not logged"
+
+
+def test_text_access_lines_when_asked_for(docker_client, image, settings, pytestconfig):
+    envs = {"GUNICORN_ACCESS_LOG": "text"}
+    running = start_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
+    try:
+        http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1'})
+        time.sleep(1.5)
+        (line,) = lines(docker_client, running.container, "stdout")
+        assert line.split(" ", 1)[1].startswith('"GET /test" 200 17 ')
+        assert line.endswith('ms "smoke \\x22quoted\\x22/1"'), "quotes escaped: one request, one line"
+    finally:
+        remove(docker_client, running)
 
 
 def test_gunicorns_own_lines_are_the_apps_json(docker_client, service):

@@ -46,6 +46,17 @@ def test_the_access_log_can_be_turned_off(monkeypatch, value):
     assert load(monkeypatch, GUNICORN_ACCESS_LOG=value)["accesslog"] is None
 
 
+@pytest.mark.parametrize(("value", "shape"), [(None, "json"), ("json", "json"), ("TEXT", "text")])
+def test_access_lines_are_json_unless_text_is_asked_for(monkeypatch, value, shape):
+    config = load(monkeypatch, **({"GUNICORN_ACCESS_LOG": value} if value else {}))
+    assert config["accesslog"] == "-" and config["logger_class"].access_format == shape
+
+
+def test_an_unknown_access_log_value_stops_gunicorn_with_one_line(monkeypatch):
+    with pytest.raises(SystemExit, match="GUNICORN_ACCESS_LOG='xml': give text, json or off"):
+        load(monkeypatch, GUNICORN_ACCESS_LOG="xml")
+
+
 def test_one_log_level_for_gunicorn_and_the_app(monkeypatch):
     assert load(monkeypatch, SERVICE_LOG_LEVEL="WARNING")["loglevel"] == "warning"
 

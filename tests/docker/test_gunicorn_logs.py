@@ -1,4 +1,4 @@
-"""docker/gunicorn_logs.py: access lines as JSON, whole, in writes of at most PIPE_BUF bytes."""
+"""docker/gunicorn_logs.py: access lines, text or JSON, whole, in writes of at most PIPE_BUF bytes."""
 
 import io
 import json
@@ -11,7 +11,7 @@ import pytest
 from tooling.settings import ROOT
 
 sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds it in the image
-from gunicorn_logs import PIPE_BUF, Batch, JsonLogger
+from gunicorn_logs import PIPE_BUF, Batch, ServiceLogger
 
 
 class Recorder(io.BytesIO):
@@ -50,14 +50,15 @@ def test_every_write_is_whole_lines_no_larger_than_pipe_buf_in_bytes(text):
     assert len(stream.writes) < len(lines) / 2, "lines leave in batches"
 
 
-def logger(accesslog="-", flush=1.0):
-    JsonLogger.flush_seconds = flush
+def logger(accesslog="-", flush=1.0, access_format="json"):
+    ServiceLogger.flush_seconds = flush
+    ServiceLogger.access_format = access_format
     cfg = SimpleNamespace(
         loglevel="info", errorlog="-", accesslog=accesslog, capture_output=False, syslog=False,
         logconfig_dict={}, logconfig_json=None, logconfig=None, disable_redirect_access_to_syslog=False,
         user=0, group=0,
     )  # fmt: skip
-    found = JsonLogger(cfg)
+    found = ServiceLogger(cfg)
     found.batch = found.batch and Batch(Recorder(), found.batch.capacity)
     return found
 
@@ -69,11 +70,28 @@ def request(path="/test?x=1", agent="curl/8"):
     return resp, None, environ, timedelta(microseconds=1234)
 
 
-def test_an_access_line_is_one_json_object_in_the_apps_shape():
+def written(found):
+    found.flush_access()
+    return found.batch.stream.getvalue().decode().splitlines()
+
+
+def test_a_text_access_line_when_asked_for():
+    found = logger(access_format="text")
+    found.access(*request())
+    assert written(found) == ['10.0.0.2 "GET /test?x=1" 200 17 1.23ms "curl/8"']
+
+
+def test_a_text_line_escapes_what_could_break_it_or_forge_another():
+    found = logger(access_format="text")
+    found.access(*request(agent='evil" 200 0\nforged\\line'))
+    (line,) = written(found)
+    assert line == '10.0.0.2 "GET /test?x=1" 200 17 1.23ms "evil\\x22 200 0\\x0aforged\\x5cline"'
+
+
+def test_a_json_access_line_by_default_is_one_object_in_the_apps_shape():
     found = logger()
     found.access(*request(agent='evil"\nagent'))
-    found.flush_access()
-    (line,) = found.batch.stream.getvalue().decode().splitlines()
+    (line,) = written(found)
     event = json.loads(line)
     assert event["logger"] == "access" and event["level"] == "INFO" and event["time"][:2] == "20"
     assert (event["method"], event["path"], event["status"], event["bytes"]) == ("GET", "/test?x=1", 200, 17)
