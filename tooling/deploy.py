@@ -120,13 +120,20 @@ def _wait(
 ) -> None:
     wanted = {"web": (release.web, replicas), "edge": (release.edge, None)}
     reasons: dict[str, str] = {}  # why Swarm began a rollback: its final message only says it is done
+    converged: dict[str, stack.Verdict] = {}  # a service that has converged is not asked again
     while True:
         verdicts = []
         for name, (target, count) in wanted.items():
+            if name in converged:
+                verdicts.append(converged[name])
+                continue
             seen = swarm.observe(settings.stack, name, target, before[name])
             if seen.update is not None and seen.update.state == "rollback_started":
                 reasons.setdefault(name, seen.update.message)
-            verdicts.append(stack.assess(seen, target, count, before[name].update))
+            verdict = stack.assess(seen, target, count, before[name].update)
+            if verdict.ok:
+                converged[name] = verdict
+            verdicts.append(verdict)
         failed = next((v for v in verdicts if v.done and not v.ok), None)
         if failed is not None:
             raise ToolError(_failure(swarm, History(swarm.client), settings, failed, reasons))

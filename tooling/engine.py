@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 # Lines the CLI adds to its errors that never say what went wrong.
 _NOISE = ("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx")
+_MISSING = "Error: No such object:"
 
 
 class EngineUnavailable(ToolError):
@@ -84,10 +85,22 @@ def ids(client: DockerClient, *args: str) -> list[str]:
 
 def inspect(client: DockerClient, *found: str) -> list[dict[str, Any]]:
     """The daemon's own JSON for these objects; only the keys a caller reads matter, so a change
-    elsewhere in the daemon's answer breaks nothing."""
+    elsewhere in the daemon's answer breaks nothing.
+
+    An object gone since it was listed (a task Swarm pruned, a config just removed) is left out:
+    what a listing followed by an inspect finds is what still exists."""
+    from python_on_whales.exceptions import DockerException
+
     if not found:
         return []
-    answer: list[dict[str, Any]] = json.loads(cli(client, "inspect", *found))
+    try:
+        printed = cli(client, "inspect", *found)
+    except DockerException as error:
+        said = [line for line in (error.stderr or "").splitlines() if line.strip()]
+        if not said or not all(line.startswith(_MISSING) for line in said):
+            raise
+        printed = error.stdout or "[]"  # the objects that do exist, as usual
+    answer: list[dict[str, Any]] = json.loads(printed)
     return answer
 
 

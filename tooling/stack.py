@@ -18,6 +18,7 @@ from tooling.settings import EDGE_CONTEXT, STACK_FILE, Settings, config_source
 SECRET_TARGET = "secret_key"
 # Task states after which a task never runs again (swarmkit's TaskState, lower-cased).
 ENDED = {"complete", "failed", "shutdown", "rejected", "orphaned", "remove"}
+UNDER_WAY = {"updating", "rollback_started"}  # an UpdateStatus that Swarm has not finished
 
 
 def short(reference: str) -> str:
@@ -204,8 +205,10 @@ class Verdict:
 def assess(seen: Observation, target: str, replicas: int | None, before: Update | None) -> Verdict:
     """Judge one observation of a service deployed with image ``target``: ``replicas`` it must
     run (None: a global service, at least one), and ``before``, its UpdateStatus before this
-    deploy (a first deploy has none; a no-op redeploy keeps an old one, which says nothing)."""
-    update = seen.update if seen.update and (before is None or seen.update.started != before.started) else None
+    deploy (a first deploy has none; a no-op redeploy keeps an old one, which says nothing, unless
+    it was still under way: then it is what this deploy waits for)."""
+    earlier = before is not None and before.state not in UNDER_WAY
+    update = seen.update if seen.update and not (earlier and seen.update.started == before.started) else None
     healthy = [t for t in seen.current if t.state == "running" and t.image == target]
     want = replicas if replicas is not None else max(len(seen.current), 1)
     line = f"{len(healthy)}/{want} {seen.name} replicas on {short(target)} healthy"

@@ -43,7 +43,7 @@ class Removed:
     configs: list[str] = field(default_factory=list)  # its release history (history.py)
 
     def summary(self, stack: str) -> str:
-        parts = [f"{len(names)} {kind}" for kind, names in vars(self).items() if names]
+        parts = [f"{len(names)} {kind if len(names) > 1 else kind[:-1]}" for kind, names in vars(self).items() if names]
         return f"removed {stack}: {', '.join(parts)}" if parts else f"{stack} is not deployed here; nothing to remove"
 
 
@@ -123,9 +123,11 @@ class Swarm:
         container being stopped), when it ran on this engine's node; else Swarm's error."""
         if not task.container:
             return task.error
+        from python_on_whales.exceptions import DockerException
+
         try:
             found = engine.inspect(self.client, task.container)
-        except Exception:  # noqa: BLE001 - on another node, or already gone: say what Swarm said
+        except DockerException:  # on another node, or already gone: say what Swarm said
             return task.error
         checks = ((found[0].get("State", {}).get("Health") or {}).get("Log") or []) if found else []
         said = [(c.get("Output") or "").strip() for c in checks if c.get("ExitCode") != 0]

@@ -67,6 +67,7 @@ def test_deploy_waits_until_every_replica_serves_the_pushed_digest(cluster, inv)
     )
     assert history.records[0].release == Release(V2, EDGE, HEAD), "the release that served is recorded"
     assert history.lock is None
+    assert swarm.observed == 4 + 1, "the edge, converged at the first look, is not asked again"
 
 
 def test_a_rolled_back_update_is_one_line_that_names_what_serves_and_why(cluster, inv):
@@ -228,7 +229,7 @@ def test_undeploy_waits_for_the_containers_and_forgets_the_history(cluster, inv)
     _, history = cluster
     result = inv("undeploy")
     assert result.code == 0, result.err
-    assert result.out.strip() == "removed flask-service: 2 services, 1 networks, 1 configs"
+    assert result.out.strip() == "removed flask-service: 2 services, 1 network, 1 config"
     assert "container(s) stopping" in result.err, "a live line while the replicas stop"
     assert history.records == [] and history.lock is None
     again = inv("undeploy")

@@ -3,9 +3,10 @@
 import socket
 
 import pytest
+from python_on_whales.exceptions import DockerException
 
 from tests.tooling.fakes import docker_error
-from tooling.engine import last_error_line, port_is_free
+from tooling.engine import inspect, last_error_line, port_is_free
 from tooling.errors import ToolError
 
 
@@ -79,3 +80,27 @@ def test_port_is_free_refuses_an_address_of_another_machine():
 
 def test_last_error_line_of_nothing():
     assert last_error_line(None) == last_error_line("") == "no error output"
+
+
+def _inspect_answers(monkeypatch, error):
+    """`docker inspect` exits 1 with ``error``, as python-on-whales reports it."""
+
+    def run(command):
+        raise error
+
+    monkeypatch.setattr("python_on_whales.utils.run", run)
+    return type("Client", (), {"docker_cmd": ["docker"]})()
+
+
+def test_inspect_leaves_out_what_vanished_since_it_was_listed(monkeypatch):
+    error = docker_error("Error: No such object: t2\n")
+    error.stdout = '[{"ID": "t1"}]\n'
+    client = _inspect_answers(monkeypatch, error)
+    assert inspect(client, "t1", "t2") == [{"ID": "t1"}]
+
+
+def test_inspect_raises_what_is_not_a_vanished_object(monkeypatch):
+    error = docker_error("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n")
+    client = _inspect_answers(monkeypatch, error)
+    with pytest.raises(DockerException):
+        inspect(client, "t1")

@@ -58,6 +58,15 @@ def test_an_old_rollback_says_nothing_about_this_deploy():
     assert assess(seen(task(n=1), task(n=2), update=OLD_ROLLBACK), NEW, 2, OLD_ROLLBACK).ok
 
 
+def test_an_update_still_running_before_this_deploy_is_waited_for():
+    """After a Ctrl-C, the next deploy of the same release waits for what Swarm went on with."""
+    both = (task(n=1), task(n=2))
+    assert not assess(seen(*both, update=UPDATING), NEW, 2, UPDATING).done, "the monitor period is not over"
+    assert assess(seen(*both, update=COMPLETED), NEW, 2, UPDATING).ok
+    rolled = Update("rollback_completed", UPDATING.started, "rollback completed")
+    assert assess(seen(task(OLD, n=1), task(OLD, n=2), image=OLD, update=rolled), NEW, 2, UPDATING).problem
+
+
 def test_a_rollback_of_this_deploy_fails_it_with_the_failing_task():
     dead = Task(id="bad", node="n1", image=NEW, state="complete", desired="shutdown", container="c1")
     rolled = Update("rollback_completed", "2026-11-26T10:00:00Z", "rollback completed")
