@@ -227,13 +227,25 @@ def undeploy(c, break_lock=False):
     print(removed.summary(settings.stack))
 
 
-@task
-def lock(c):
-    """Regenerate requirements/service.txt (hashes) from requirements/service.in."""
-    c.run(
-        "uv pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet"
-        " --custom-compile-command 'inv lock' requirements/service.in -o requirements/service.txt"
-    )
+@task(
+    help={
+        "check": "Change nothing; fail when a lock no longer matches its input (what the lint session runs).",
+        "upgrade": "Move every pin to the newest version its input allows.",
+    }
+)
+@exits_cleanly
+def lock(c, check=False, upgrade=False):
+    """Lock every environment's requirements with hashes, from requirements/*.in."""
+    from tooling.lock import relock, stale
+
+    if check:
+        found = stale()
+        if found:
+            raise ToolError(f"{', '.join(found)}: no longer matches its input; run `inv lock` and commit the result")
+        print("every lock matches its input")
+        return
+    changed = relock(upgrade=upgrade)
+    print(f"relocked: {', '.join(changed)}" if changed else "every lock was already up to date")
 
 
 ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock, push, deploy, rollback, undeploy)
