@@ -71,4 +71,6 @@ def build_image(
         cache=not no_cache,
         pull=pull,
         out=out,
+        cache_from=settings.cache_from,
+        cache_to=settings.cache_to,
     )

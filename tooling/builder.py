@@ -60,6 +60,8 @@ def build_context(
     cache: bool = True,
     pull: bool = False,
     out: TextIO | None = None,
+    cache_from: str = "",
+    cache_to: str = "",
 ) -> Built:
     """Build ``context`` with buildx where the client has it and the classic builder where not,
     streaming the output to ``out``; a failure names the step it failed at. The image must carry
@@ -71,6 +73,8 @@ def build_context(
     use_buildx = client.buildx.is_installed()
     builder = "buildx (BuildKit)" if use_buildx else "the classic builder (buildx is not installed)"
     print(f"building {', '.join(tags)} with {builder}", file=out, flush=True)
+    if (cache_from or cache_to) and not use_buildx:
+        print("docker.cache_from/cache_to need buildx; the classic builder keeps its own local cache", file=out)
     tracker = _StepTracker(out)
     started = time.monotonic()
     since = datetime.now(UTC) - timedelta(seconds=5)  # slack for an engine clock in a VM
@@ -81,7 +85,15 @@ def build_context(
         common["labels"] = labels
     try:
         if use_buildx:
-            lines = client.buildx.build(context, load=True, progress="plain", stream_logs=True, **common)
+            lines = client.buildx.build(
+                context,
+                load=True,
+                progress="plain",
+                stream_logs=True,
+                cache_from=cache_from or None,
+                cache_to=cache_to or None,
+                **common,
+            )
             for line in cast("Iterator[str]", lines):
                 tracker.write(line if line.endswith("\n") else line + "\n")
         else:

@@ -62,6 +62,10 @@ DEFAULTS: dict[str, Any] = {
     "secret_key_file": "",
     # Seconds `inv deploy` and `inv rollback` wait for the stack to converge before giving up.
     "deploy_timeout": "300",
+    # Where buildx reads and writes its layer cache (its --cache-from / --cache-to, e.g.
+    # type=local,src=/tmp/cache); empty: its own. The classic builder has no such cache.
+    "cache_from": "",
+    "cache_to": "",
 }
 
 CONTAINER_PORT = 8000
@@ -162,6 +166,8 @@ class Settings:
     edge_base_image: str
     secret_key_file: str
     deploy_timeout: int
+    cache_from: str
+    cache_to: str
 
     @classmethod
     def load(cls, config: Mapping[str, Any], flags: Mapping[str, object] | None = None) -> Settings:
@@ -197,6 +203,8 @@ class Settings:
             edge_base_image=_text(where("edge_base_image"), values["edge_base_image"] or ""),
             secret_key_file=_text(where("secret_key_file"), values["secret_key_file"] or ""),
             deploy_timeout=_seconds(where("deploy_timeout"), values["deploy_timeout"]),
+            cache_from=_text(where("cache_from"), values["cache_from"] or ""),
+            cache_to=_text(where("cache_to"), values["cache_to"] or ""),
         )
 
     def override(self, **values: object) -> Settings:

@@ -104,3 +104,14 @@ def test_a_failed_classic_build_removes_its_step_container_and_nothing_else(fake
     assert inv("build").code == 1
     assert step.name not in fake_docker.containers
     assert {service.name, other.name} <= set(fake_docker.containers)
+
+
+def test_buildx_reads_and_writes_the_cache_it_is_told_to(fake_docker, inv, monkeypatch):
+    fake_docker.has_buildx = True
+    monkeypatch.setenv("INVOKE_DOCKER_CACHE_FROM", "type=local,src=/tmp/cache")
+    monkeypatch.setenv("INVOKE_DOCKER_CACHE_TO", "type=local,dest=/tmp/cache-new,mode=max")
+    assert inv("build").code == 0
+    kwargs = fake_docker.calls[-1][1]
+    assert kwargs["cache_from"] == "type=local,src=/tmp/cache"
+    assert kwargs["cache_to"] == "type=local,dest=/tmp/cache-new,mode=max"
+    assert inv("build", "--no-cache").code == 0 and fake_docker.calls[-1][1]["cache"] is False
