@@ -3,10 +3,13 @@
 import re
 import subprocess
 import time
+import tomllib
 
 import pytest
 
 from tests.engine import remove, sh, start_service
+from tooling import source
+from tooling.settings import ROOT
 
 
 def test_the_service_does_not_run_as_root(service, docker_client, image):
@@ -48,9 +51,11 @@ def test_the_container_is_read_only_and_without_capabilities(service):
 
 def test_oci_labels_say_what_was_built(docker_client, image):
     labels = docker_client.image.inspect(image).config.labels
-    for key in ("version", "revision", "created", "source"):
-        assert f"org.opencontainers.image.{key}" in labels
-    assert labels["org.opencontainers.image.version"] == "0.1.0"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert labels["org.opencontainers.image.version"] == project["version"]
+    assert labels["org.opencontainers.image.source"] == project["urls"]["Source"]
+    assert labels["org.opencontainers.image.revision"].removesuffix("-dirty") == source.head()
+    assert labels["org.opencontainers.image.created"].endswith("Z")
 
 
 def test_history_and_labels_hold_only_known_build_args(docker_client, image):
