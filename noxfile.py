@@ -59,7 +59,7 @@ def tests(session: nox.Session) -> None:
         "--cov",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=90",
-        *(session.posargs or ["tests/service", "tests/tooling", "tests/docker"]),
+        *(session.posargs or ["tests/service", "tests/tooling", "tests/docker", "tests/repository"]),
     )
 
 
