@@ -84,3 +84,12 @@ def stale() -> list[str]:
             if trial.read_text() != lock.lock.read_text():
                 found.append(lock.name)
     return found
+
+
+def require_current() -> None:
+    """Raise, naming them, when some locks no longer match their input."""
+    found = stale()
+    if len(found) == 1:
+        raise ToolError(f"{found[0]} no longer matches its input; run `inv lock` and commit the result")
+    if found:
+        raise ToolError(f"{', '.join(found)} no longer match their inputs; run `inv lock` and commit the result")

@@ -84,4 +84,7 @@ def test_the_task_fails_on_a_stale_lock_and_says_what_to_run(uv, inv):
     answers[str(b.source)] = "a newer pin\n"
     result = inv("lock", "--check")
     assert result.code == 1
-    assert result.err.strip() == "error: b.txt: no longer matches its input; run `inv lock` and commit the result"
+    assert result.err.strip() == "error: b.txt no longer matches its input; run `inv lock` and commit the result"
+    answers[str(lock.LOCKS[0].source)] = "another pin\n"
+    result = inv("lock", "--check")
+    assert result.err.strip().startswith("error: a.txt, b.txt no longer match their inputs; run `inv lock`")
