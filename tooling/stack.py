@@ -207,8 +207,9 @@ def assess(seen: Observation, target: str, replicas: int | None, before: Update 
     run (None: a global service, at least one), and ``before``, its UpdateStatus before this
     deploy (a first deploy has none; a no-op redeploy keeps an old one, which says nothing, unless
     it was still under way: then it is what this deploy waits for)."""
-    earlier = before is not None and before.state not in UNDER_WAY
-    update = seen.update if seen.update and not (earlier and seen.update.started == before.started) else None
+    update = seen.update
+    if update and before and before.state not in UNDER_WAY and update.started == before.started:
+        update = None  # an earlier deploy's, finished
     healthy = [t for t in seen.current if t.state == "running" and t.image == target]
     want = replicas if replicas is not None else max(len(seen.current), 1)
     line = f"{len(healthy)}/{want} {seen.name} replicas on {short(target)} healthy"
