@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             variants = [
                 Variant("ours", ours),
                 Variant("ours, access log off", ours, {"GUNICORN_ACCESS_LOG": "off"}),
+                Variant(report.NO_CHECK, ours, {"GUNICORN_ACCESS_LOG": "off"}, healthcheck=False),
                 Variant("tutorial", tutorial),
             ]
             results["runs"] = {variant.name: [] for variant in variants}

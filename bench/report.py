@@ -17,6 +17,8 @@ PICTURE = RESULTS.with_suffix(".svg")
 RPS_SLACK = 0.02
 P99_SLACK = 0.05
 TARGET = ">= 0.97x req/s and p99 <= 1.1x; access log off: >= 1x, p99 <= 1x"
+# Not a target: the same work as the tutorial's image, health check included, less the check.
+NO_CHECK = "ours, log off, no health check"
 
 
 def median(values: list[float]) -> float:
@@ -38,11 +40,11 @@ def verdict(met: bool | None) -> str:
 def table(results: dict[str, Any]) -> str:
     """The README's table: every figure, ours beside the tutorial's, with the targets checked."""
     runs = results["runs"]
-    ours, quiet, base = runs["ours"], runs["ours, access log off"], runs["tutorial"]
+    ours, quiet, bare, base = runs["ours"], runs["ours, access log off"], runs.get(NO_CHECK, []), runs["tutorial"]
     build = results["build"]
 
-    def three(key: str, unit: str, digits: int) -> list[str]:
-        return [f"{medians(which, key):.{digits}f}{unit}" for which in (ours, quiet, base)]
+    def each(key: str, unit: str, digits: int) -> list[str]:
+        return [f"{medians(which, key):.{digits}f}{unit}" for which in (ours, quiet, bare, base)]
 
     def against_tutorial(which: list[dict[str, Any]], rps_floor: float, p99_ceiling: float) -> tuple[str, bool]:
         rps = medians(which, "rps") / medians(base, "rps")
@@ -51,10 +53,11 @@ def table(results: dict[str, Any]) -> str:
 
     ours_ratio, ours_met = against_tutorial(ours, 0.97, 1.10)
     quiet_ratio, quiet_met = against_tutorial(quiet, 1.00, 1.00)
-    errors = [sum(run["errors"] for run in which) for which in (ours, quiet, base)]
+    bare_ratio = against_tutorial(bare, 1.00, 1.00)[0] if bare else ""
+    errors = [sum(run["errors"] for run in which) for which in (ours, quiet, bare, base)]
     first = (medians(ours, "first_200_s"), medians(base, "first_200_s"))
     stops = (medians(ours, "stop_s"), medians(base, "stop_s"))
-    codes = (sorted({r["stop_code"] for r in ours}), sorted({r["stop_code"] for r in base}))
+    codes = tuple("/".join(map(str, sorted({r["stop_code"] for r in which}))) for which in (ours, base))
     added = (build["ours"]["added_mb"], build["tutorial"]["added_mb"])
     sizes = (build["ours"]["size_mb"], build["tutorial"]["size_mb"])
     rebuild = (median(build["ours"]["rebuild_s"]), median(build["tutorial"]["rebuild_s"]))
@@ -64,17 +67,26 @@ def table(results: dict[str, Any]) -> str:
     inv_list = results["other"]["inv_list_s"]
     return "\n".join(
         [
-            row("figure", "ours", "ours, access log off", "tutorial", "target", ""),
-            "|---|---|---|---|---|---|",
-            row("requests/s on `/test`", *three("rps", "", 0), "", ""),
-            row("p50 latency", *three("p50_ms", " ms", 1), "", ""),
-            row("p99 latency", *three("p99_ms", " ms", 1), "", ""),
-            row("CPU per request (in the container)", *three("cpu_us", " µs", 0), "", ""),
-            row("against the tutorial", ours_ratio, quiet_ratio, "1x", TARGET, verdict(ours_met and quiet_met)),
+            row("figure", "ours", "ours, access log off", NO_CHECK, "tutorial", "target", ""),
+            "|---|---|---|---|---|---|---|",
+            row("requests/s on `/test`", *each("rps", "", 0), "", ""),
+            row("p50 latency", *each("p50_ms", " ms", 1), "", ""),
+            row("p99 latency", *each("p99_ms", " ms", 1), "", ""),
+            row("CPU per request (in the container)", *each("cpu_us", " µs", 0), "", ""),
+            row(
+                "against the tutorial",
+                ours_ratio,
+                quiet_ratio,
+                bare_ratio,
+                "1x",
+                TARGET,
+                verdict(ours_met and quiet_met),
+            ),
             row("failed requests under load", *map(str, errors), "0", verdict(not any(errors))),
             row(
                 "`docker run` to the first 200",
                 f"{first[0]:.2f} s",
+                "",
                 "",
                 f"{first[1]:.2f} s",
                 "<= the tutorial's",
@@ -84,6 +96,7 @@ def table(results: dict[str, Any]) -> str:
                 "memory, idle / after load",
                 f"{idle[0]:.0f} / {loaded[0]:.0f} MiB",
                 "",
+                "",
                 f"{idle[1]:.0f} / {loaded[1]:.0f} MiB",
                 "",
                 "",
@@ -92,28 +105,31 @@ def table(results: dict[str, Any]) -> str:
                 "`docker stop`",
                 f"{stops[0]:.2f} s, exit {codes[0]}",
                 "",
+                "",
                 f"{stops[1]:.2f} s, exit {codes[1]}",
                 ">= 10x faster, exit 0",
-                verdict(stops[1] / stops[0] >= 10 and codes[0] == [0]),
+                verdict(stops[1] / stops[0] >= 10 and codes[0] == "0"),
             ),
             row(
                 "image (added over the base)",
                 f"{sizes[0]:.0f} MB ({added[0]:.1f} MB)",
                 "",
+                "",
                 f"{sizes[1]:.0f} MB ({added[1]:.1f} MB)",
                 "<= 5% of the tutorial's, <= 20 MB",
                 verdict(added[0] <= min(20, 0.05 * added[1])),
             ),
-            row("cold build", f"{cold[0]:.1f} s", "", f"{cold[1]:.1f} s", "", ""),
+            row("cold build", f"{cold[0]:.1f} s", "", "", f"{cold[1]:.1f} s", "", ""),
             row(
                 "rebuild after a one-line code change",
                 f"{rebuild[0]:.2f} s",
+                "",
                 "",
                 f"{rebuild[1]:.2f} s",
                 ">= 3x faster",
                 verdict(rebuild[1] / rebuild[0] >= 3),
             ),
-            row("`inv --list`", f"{inv_list:.2f} s", "", "", "< 0.3 s", verdict(inv_list < 0.3)),
+            row("`inv --list`", f"{inv_list:.2f} s", "", "", "", "< 0.3 s", verdict(inv_list < 0.3)),
         ]
     )
 
@@ -127,8 +143,8 @@ def draw(results: dict[str, Any], picture: Path = PICTURE) -> Path:
 
     matplotlib.rcParams["svg.hashsalt"] = "flask-service"  # the same results, the same file
     names = list(results["runs"])
-    colours = {"ours": "#2b6cb0", "ours, access log off": "#63b3ed", "tutorial": "#c05621"}
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    colours = {"ours": "#2b6cb0", "ours, access log off": "#63b3ed", NO_CHECK: "#a0aec0", "tutorial": "#c05621"}
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
     for axis, keys, title in (
         (left, ["rps"], "requests/s (higher is better)"),
         (right, ["p50_ms", "p99_ms"], "latency, ms: p50 (solid) and p99 (light)"),
@@ -151,7 +167,7 @@ def draw(results: dict[str, Any], picture: Path = PICTURE) -> Path:
                 x += 1
             ticks.append(((start + x - 1) / 2, name))
             x += 1
-        axis.set_xticks([t for t, _ in ticks], [n for _, n in ticks])
+        axis.set_xticks([t for t, _ in ticks], [n.replace(", ", ",\n") for _, n in ticks], fontsize=9)
         axis.set_title(title, fontsize=10)
         axis.grid(axis="y", alpha=0.3)
     if len(keys) == 2:

@@ -82,6 +82,7 @@ class Variant:
     subject: Subject
     envs: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    healthcheck: bool = True  # False: `docker run --no-healthcheck`, to measure what the check costs
 
     def start(self, n: int) -> Any:
         """A plain `docker run -d -p 127.0.0.1::8000`, as a user starts an image."""
@@ -94,6 +95,7 @@ class Variant:
             port=0,
             labels=engine.labels(project, "bench"),
             envs=self.envs,
+            healthcheck=self.healthcheck,
         )
 
 
