@@ -6,6 +6,9 @@ then INVOKE_DOCKER_* variables); a flag beats them all. The Docker work happens 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from invoke import Collection, Context, task
 
 from tooling import settings as config
@@ -182,15 +185,9 @@ _DEPLOY_HELP = {
 @exits_cleanly
 def deploy(c, image=None, replicas=None, break_lock=False):
     """Deploy the release pushed for HEAD to the swarm stack and wait until every replica serves it."""
-    from tooling.deploy import deploy_release, resolve
-    from tooling.engine import connect
-    from tooling.terminal import LiveLine
+    from tooling.deploy import resolve
 
-    settings, client = _settings(c, replicas=replicas), connect()
-    release = resolve(client, settings, image)
-    with LiveLine() as line:
-        done = deploy_release(client, settings, release, line, replicas=settings.replicas, break_lock=break_lock)
-    print(done.summary(settings))
+    _ship(c, lambda client, settings: resolve(client, settings, image), replicas, break_lock)
 
 
 @task(
@@ -202,12 +199,19 @@ def deploy(c, image=None, replicas=None, break_lock=False):
 @exits_cleanly
 def rollback(c, to=None, replicas=None, break_lock=False):
     """Redeploy the release before the one serving (or --to one), by the same health-gated path."""
-    from tooling.deploy import deploy_release, rollback_target
+    from tooling.deploy import rollback_target
+
+    _ship(c, lambda client, settings: rollback_target(client, settings, to), replicas, break_lock)
+
+
+def _ship(c: Context, choose: Callable[..., Any], replicas: object, break_lock: bool) -> None:
+    """Deploy the release ``choose(client, settings)`` picks, with a live line until it converged."""
+    from tooling.deploy import deploy_release
     from tooling.engine import connect
     from tooling.terminal import LiveLine
 
     settings, client = _settings(c, replicas=replicas), connect()
-    release = rollback_target(client, settings, to)
+    release = choose(client, settings)
     with LiveLine() as line:
         done = deploy_release(client, settings, release, line, replicas=settings.replicas, break_lock=break_lock)
     print(done.summary(settings))
