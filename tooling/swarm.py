@@ -42,9 +42,14 @@ class Removed:
     secrets: list[str] = field(default_factory=list)
     configs: list[str] = field(default_factory=list)  # its release history (history.py)
 
-    def summary(self, stack: str) -> str:
+    def counted(self) -> str:
+        """E.g. "2 services, 1 network"; empty when there is nothing."""
         parts = [f"{len(names)} {kind if len(names) > 1 else kind[:-1]}" for kind, names in vars(self).items() if names]
-        return f"removed {stack}: {', '.join(parts)}" if parts else f"{stack} is not deployed here; nothing to remove"
+        return ", ".join(parts)
+
+    def summary(self, stack: str) -> str:
+        counted = self.counted()
+        return f"removed {stack}: {counted}" if counted else f"{stack} is not deployed here; nothing to remove"
 
 
 class Swarm:

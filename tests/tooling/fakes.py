@@ -286,6 +286,7 @@ class FakeSwarm:
         self.health = "unhealthy: HTTP/1.0 503 SERVICE UNAVAILABLE"
         self.interrupt_after: int | None = None
         self.observed = 0
+        self.stuck_networks: list[str] = []  # networks that outlive an undeploy
 
     def require_manager(self) -> None:
         pass
@@ -339,7 +340,7 @@ class FakeSwarm:
         from tooling.swarm import Removed
 
         if self.serving_image is None:
-            return Removed()
+            return Removed(networks=list(self.stuck_networks))
         return Removed(services=[f"{stack}_web", f"{stack}_edge"], networks=[f"{stack}_backend"])
 
     def remove_stack(self, stack: str) -> None:

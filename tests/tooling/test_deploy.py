@@ -234,3 +234,13 @@ def test_undeploy_waits_for_the_containers_and_forgets_the_history(cluster, inv)
     assert history.records == [] and history.lock is None
     again = inv("undeploy")
     assert again.code == 0 and "flask-service is not deployed here; nothing to remove" in again.out
+
+
+def test_undeploy_says_what_would_not_go(cluster, inv):
+    swarm, _ = cluster
+    swarm.stuck_networks = ["flask-service_backend"]  # a container of another stack still attached, say
+    result = inv("undeploy")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "error: flask-service is not all gone (1 network left); run `inv undeploy` again"
+    )
