@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from python_on_whales import DockerClient
 
 SERVICES = ("web", "edge")
+OUT_OF_SEQUENCE_TRIES = 5  # `docker stack deploy` attempts while Swarm reports "update out of sequence"
 
 
 @dataclass(frozen=True)
@@ -148,16 +150,24 @@ class Swarm:
                 overlay = Path(folder, "overlay.json")  # JSON is YAML: a Compose file as data
                 overlay.write_text(json.dumps(plan.overlay))
                 files.append(overlay)
-            try:
-                self.client.stack.deploy(
-                    plan.stack,
-                    compose_files=files,
-                    resolve_image="never",  # the images are pinned by digest already
-                    with_registry_auth=True,  # nodes pull with this client's registry login
-                    variables=plan.variables,
-                )
-            except DockerException as error:
-                raise ToolError(f"docker stack deploy failed: {engine.last_error_line(error)}") from None
+            for attempt in range(1, OUT_OF_SEQUENCE_TRIES + 1):
+                try:
+                    self.client.stack.deploy(
+                        plan.stack,
+                        compose_files=files,
+                        resolve_image="never",  # the images are pinned by digest already
+                        with_registry_auth=True,  # nodes pull with this client's registry login
+                        variables=plan.variables,
+                    )
+                    return
+                except DockerException as error:
+                    reason = engine.last_error_line(error)
+                    # Swarm bumps a service's version as it records an update's progress, so a spec
+                    # read a moment earlier may be refused (moby/swarmkit#1379). Deploying is
+                    # idempotent: read it again and retry, as moby's own tests do (moby/moby#39560).
+                    if "update out of sequence" not in reason or attempt == OUT_OF_SEQUENCE_TRIES:
+                        raise ToolError(f"docker stack deploy failed: {reason}") from None
+                    time.sleep(0.5 * attempt)
 
     # --- tidying up -----------------------------------------------------------------------------
 
