@@ -51,6 +51,18 @@ def inv(capsys):
 
 
 @pytest.fixture
+def fast_clock(monkeypatch):
+    """``fast_clock(step)``: every reading of time.monotonic is ``step`` seconds later, so a timeout
+    comes within a few polls."""
+
+    def advance(step: float) -> None:
+        ticks = iter(range(100_000))
+        monkeypatch.setattr("time.monotonic", lambda: next(ticks) * step)
+
+    return advance
+
+
+@pytest.fixture
 def running(fake_docker):
     """The service's image built and its container running, as `inv build run` leaves them."""
     fake_docker.images["flask-service:latest"] = object()

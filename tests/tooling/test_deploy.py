@@ -109,12 +109,11 @@ def test_ctrl_c_while_waiting_exits_130_lets_go_of_the_lock_and_says_swarm_goes_
     assert history.lock is None and len(history.records) == 1
 
 
-def test_a_deploy_that_does_not_converge_in_time_says_so(cluster, inv, monkeypatch):
+def test_a_deploy_that_does_not_converge_in_time_says_so(cluster, inv, monkeypatch, fast_clock):
     swarm, history = cluster
     swarm.script = {"web": [web(running(V1, 1), update=UPDATING)], "edge": [EDGE_UP]}
     monkeypatch.setenv("INVOKE_DOCKER_DEPLOY_TIMEOUT", "5")
-    clock = iter(range(0, 10_000))
-    monkeypatch.setattr("time.monotonic", lambda: next(clock) * 2.0)
+    fast_clock(2.0)
     result = inv("deploy")
     assert result.code == 1
     assert "did not converge within 5s (0/2 web replicas on sha256:bbbbbbbbbbbb… healthy; updating)" in result.err

@@ -121,11 +121,10 @@ def test_a_container_that_fails_is_reported_and_removed(built, inv, plan, messag
     assert "flask-service" not in built.containers
 
 
-def test_a_container_that_never_turns_healthy_times_out(built, inv, monkeypatch):
+def test_a_container_that_never_turns_healthy_times_out(built, inv, monkeypatch, fast_clock):
     built.next_health = ["starting"] * 1000
     monkeypatch.setenv("INVOKE_DOCKER_HEALTH_TIMEOUT", "1")
-    clock = iter(range(0, 10_000))
-    monkeypatch.setattr("time.monotonic", lambda: next(clock) * 0.5)
+    fast_clock(0.5)
     result = inv("run")
     assert result.code == 1
     assert "did not turn healthy within 1s" in result.err
