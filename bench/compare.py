@@ -4,7 +4,8 @@
 
 Builds both from copies of their build contexts, then starts each with a plain `docker run` and
 loads it, alternating the images round after round so that a machine that drifts weighs on both:
-the tutorial's image, ours, and ours with its access log off (the tutorial writes none). Prints
+the tutorial's image, ours, ours with its access log off (the tutorial writes none), and that again
+without the health check (the tutorial has none), which prices the check. Prints
 the table of medians, writes every run to bench/results.json and draws bench/results.svg from it.
 What it creates carries a project label of its own and is removed at the end, whatever happens.
 """

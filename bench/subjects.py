@@ -81,7 +81,6 @@ class Variant:
     name: str
     subject: Subject
     envs: dict[str, str] = field(default_factory=dict)
-    note: str = ""
     healthcheck: bool = True  # False: `docker run --no-healthcheck`, to measure what the check costs
 
     def start(self, n: int) -> Any:

@@ -44,6 +44,9 @@ class Removed:
     secrets: list[str] = field(default_factory=list)
     configs: list[str] = field(default_factory=list)  # its release history (history.py)
 
+    def __bool__(self) -> bool:
+        return any(vars(self).values())
+
     def counted(self) -> str:
         """E.g. "2 services, 1 network"; empty when there is nothing."""
         parts = [f"{len(names)} {kind if len(names) > 1 else kind[:-1]}" for kind, names in vars(self).items() if names]
@@ -133,8 +136,8 @@ class Swarm:
         from python_on_whales.exceptions import DockerException
 
         try:
-            found = engine.inspect(self.client, task.container)
-        except DockerException:  # on another node, or already gone: say what Swarm said
+            found = engine.inspect(self.client, task.container)  # none when on another node, or gone
+        except DockerException:  # the engine could not say: what Swarm said will do
             return task.error
         checks = ((found[0].get("State", {}).get("Health") or {}).get("Log") or []) if found else []
         said = [(c.get("Output") or "").strip() for c in checks if c.get("ExitCode") != 0]

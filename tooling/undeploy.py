@@ -26,7 +26,7 @@ def undeploy_stack(
     swarm.require_manager()
     there = swarm.leftovers(settings.stack)
     there.configs = [r.name for r in history.releases(settings.stack)]
-    if not there.counted():
+    if not there:
         return there
     with history.locked(settings.stack, holder(), settings.project, break_lock=break_lock):
         swarm.remove_stack(settings.stack)
@@ -43,6 +43,6 @@ def undeploy_stack(
         history.forget(settings.stack)
     left = swarm.leftovers(settings.stack)
     left.configs = [r.name for r in history.releases(settings.stack)]
-    if left.counted():
+    if left:
         raise ToolError(f"{settings.stack} is not all gone ({left.counted()} left); run `inv undeploy` again")
     return there
