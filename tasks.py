@@ -1,18 +1,18 @@
-"""Tasks for the service's image and container: `inv --list` to see them, `inv --help TASK` for flags.
-
-Settings live under `docker` in Invoke's config (defaults in tooling/settings.py, then invoke.yaml,
-then INVOKE_DOCKER_* variables); a flag beats them all. The Docker work happens in tooling/.
-"""
+"""Tasks for the service: its image and container on this machine, its stack on a swarm. `inv --list`
+shows them, `inv --help TASK` their flags, docs/configuration.md their settings (under `docker` in
+Invoke's config; a flag beats them). Each task is a few lines over its verb in tooling/verbs/."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from invoke import Collection, Context, task
 
-from tooling import settings as config
-from tooling.errors import ToolError, exits_cleanly
+from tooling.core import settings as config
+from tooling.core.errors import ToolError, exits_cleanly
+from tooling.engine.engines import Engines
 
 
 def _settings(c: Context, **flags: object) -> config.Settings:
@@ -32,13 +32,12 @@ def _settings(c: Context, **flags: object) -> config.Settings:
 @exits_cleanly
 def build(c, no_cache=False, pull=False, base_image=None, build_arg=None):
     """Build the service's image from docker/Dockerfile."""
-    from tooling.build import build_image
-    from tooling.engine import connect
+    from tooling.verbs.build import build_image
 
     settings = _settings(c, base_image=base_image)
-    built = build_image(connect(), settings, no_cache=no_cache, pull=pull, build_args=build_arg or ())
-    size = (built.image.size or 0) / 1e6
-    print(f"built {', '.join(built.tags)}: {size:.0f} MB in {built.seconds:.1f}s")
+    local = Engines(settings).local
+    built = build_image(local, settings, no_cache=no_cache, pull=pull, build_args=build_arg or (), out=sys.stdout)
+    print(f"built {', '.join(built.tags)}: {(built.image.size or 0) / 1e6:.0f} MB in {built.seconds:.1f}s")
 
 
 @task(
@@ -53,15 +52,15 @@ def build(c, no_cache=False, pull=False, base_image=None, build_arg=None):
 @exits_cleanly
 def run(c, port=None, host=None, env_file=None, dev=False, build_=False):
     """Start the service detached and wait until it is healthy."""
-    from tooling.engine import connect, url
-    from tooling.run import run_service
-    from tooling.terminal import LiveLine
+    from tooling.core.terminal import LiveLine
+    from tooling.engine.containers import url
+    from tooling.verbs.run import run_service
 
     settings = _settings(c, port=port, host=host, env_file=env_file)
     if build_:
         build(c)
     with LiveLine() as progress:
-        started = run_service(connect(), settings, progress, dev=dev, role="dev" if dev else "service")
+        started = run_service(Engines(settings).local, settings, progress, dev=dev, role="dev" if dev else "service")
         progress.done(f"{started.container.name} is healthy after {started.seconds:.1f}s")
     address = url(started.container)
     print(f"{started.container.name} serves {address}  (try: curl {address}/test)")
@@ -77,13 +76,13 @@ def run(c, port=None, host=None, env_file=None, dev=False, build_=False):
 @exits_cleanly
 def shell(c, cmd=None, root=False, new=False):
     """Open a shell in the service's container (or run one command there)."""
-    from tooling.engine import connect
-    from tooling.shell import open_shell
-    from tooling.terminal import has_terminal
+    from tooling.core.terminal import has_terminal
+    from tooling.verbs.shell import open_shell
 
     if cmd is None and not has_terminal():
         raise ToolError('inv shell needs a terminal; to run one command without one, use --cmd "..."')
-    output = open_shell(connect(), _settings(c), cmd=cmd, root=root, new=new)
+    settings = _settings(c)
+    output = open_shell(Engines(settings).local, settings, cmd=cmd, root=root, new=new)
     if output:
         print(output)
 
@@ -99,78 +98,79 @@ def shell(c, cmd=None, root=False, new=False):
 @exits_cleanly
 def logs(c, follow=False, tail=None, since=None, stack=False):
     """Print the service container's logs (or the deployed replicas', with --stack)."""
-    from tooling.engine import connect
-    from tooling.logs import log_chunks, stack_log_chunks
-    from tooling.terminal import relay
+    from tooling.core.terminal import relay
+    from tooling.verbs.logs import log_chunks, stack_log_chunks
 
     settings = _settings(c)
-    if stack:
-        relay(stack_log_chunks(connect(), settings.stack, follow=follow, tail=tail))
-    else:
-        relay(log_chunks(connect(), settings.container, follow=follow, tail=tail, since=since))
+    engines = Engines(settings)
+    chunks = (
+        stack_log_chunks(engines.swarm, settings.stack, follow=follow, tail=tail)
+        if stack
+        else log_chunks(engines.local, settings.container, follow=follow, tail=tail, since=since)
+    )
+    relay(chunks)
 
 
 @task
 @exits_cleanly
 def stop(c):
     """Stop and remove the service container."""
-    from tooling.engine import connect, require_container
-    from tooling.run import stop_service
+    from tooling.verbs.run import stop_service
 
     settings = _settings(c)
-    code = stop_service(require_container(connect(), settings.container), settings.stop_timeout)
+    code = stop_service(Engines(settings).local, settings)
     print(f"stopped and removed {settings.container} (exit code {code})")
 
 
 @task
 @exits_cleanly
 def status(c):
-    """Show this project's containers and, when it is deployed, the stack's replicas."""
-    from tooling.engine import connect
-    from tooling.status import container_rows, stack_rows
-    from tooling.terminal import print_status
+    """Show this project's containers and, when it is deployed, the stack's replicas and nodes."""
+    from tooling.verbs.status import report
 
-    settings, client = _settings(c), connect()
-    print_status(container_rows(client, settings.project), settings.stack, stack_rows(client, settings.stack))
+    settings = _settings(c)
+    print(report(Engines(settings), settings))
 
 
-@task(
-    help={
-        "all": "Also account for the build cache: the classic builder's layers carry the project label and "
-        "go with the images; buildx's cache has no labels and is shared, so it is left to `docker buildx prune`."
-    }
-)
+@task(help={"all": "Also say what becomes of the build cache (buildx's is shared: `docker buildx prune`)."})
 @exits_cleanly
 def clean(c, all_=False):
     """Remove the containers and images this project created, and nothing else (a deployed stack stays)."""
-    from tooling.clean import clean_project
-    from tooling.engine import connect
+    from tooling.verbs.clean import clean_project
 
-    print("\n".join(clean_project(connect(), _settings(c).project).lines(build_cache=all_)))
+    settings = _settings(c)
+    cleaned = clean_project(Engines(settings).local, settings.project)
+    print("\n".join(cleaned.lines(build_cache=all_)))
+    if cleaned.failed:
+        raise ToolError(
+            f"{len(cleaned.failed)} thing(s) could not be removed (above); try `inv clean` again once freed"
+        )
 
 
 @task
 @exits_cleanly
 def doctor(c):
     """Check that this machine can build, run and deploy the service, and say what to fix."""
-    from tooling.doctor import run_checks, verdict
+    from tooling.verbs.doctor import run_checks, verdict
 
-    checks = run_checks(_settings(c))
+    settings = _settings(c)
+    checks = run_checks(settings, Engines(settings))
     print("\n".join(check.line for check in checks))
-    print(verdict(checks))
+    found = verdict(checks)
+    if not found.ok:
+        raise ToolError(found.line)
+    print(found.line)
 
 
 @task(help={"allow-dirty": "Push an image built from a working tree with uncommitted changes."})
 @exits_cleanly
 def push(c, allow_dirty=False):
     """Push the built image to docker.registry (and the edge's, when new); ends with the app's digest."""
-    from tooling.engine import connect
-    from tooling.push import push_release
+    from tooling.verbs.push import push_release
 
-    pushed = push_release(connect(), _settings(c), allow_dirty=allow_dirty)
-    print(f"pushed {', '.join(pushed.tags)}")
-    print(f"edge {pushed.edge} ({'built and pushed' if pushed.edge_built else 'already in the registry'})")
-    print(pushed.web)
+    settings = _settings(c)
+    pushed = push_release(Engines(settings).local, settings, allow_dirty=allow_dirty, out=sys.stdout)
+    print(pushed.summary())
 
 
 _DEPLOY_HELP = {
@@ -179,41 +179,34 @@ _DEPLOY_HELP = {
 }
 
 
-@task(
-    help={"image": "Deploy this image (a tag or repo@sha256:...) instead of the one pushed for HEAD.", **_DEPLOY_HELP}
-)
+@task(help={"image": "Deploy this image (a tag or repo@sha256:...), not the one pushed for HEAD.", **_DEPLOY_HELP})
 @exits_cleanly
 def deploy(c, image=None, replicas=None, break_lock=False):
     """Deploy the release pushed for HEAD to the swarm stack and wait until every replica serves it."""
-    from tooling.deploy import resolve
+    from tooling.verbs.deploy import resolve
 
-    _ship(c, lambda client, settings: resolve(client, settings, image), replicas, break_lock)
+    _ship(c, lambda engines, settings: resolve(engines.local, settings, image), replicas, break_lock)
 
 
 @task(
-    help={
-        "to": "Roll back to this release: a digest (sha256:...) or a git revision, at least 7 characters.",
-        **_DEPLOY_HELP,
-    }
+    help={"to": "Roll back to this release: a digest (sha256:...) or a git revision (7+ characters).", **_DEPLOY_HELP}
 )
 @exits_cleanly
 def rollback(c, to=None, replicas=None, break_lock=False):
     """Redeploy the release before the one serving (or --to one), by the same health-gated path."""
-    from tooling.deploy import rollback_target
+    from tooling.verbs.deploy import rollback_target
 
-    _ship(c, lambda client, settings: rollback_target(client, settings, to), replicas, break_lock)
+    _ship(c, lambda engines, settings: rollback_target(engines, settings, to), replicas, break_lock)
 
 
 def _ship(c: Context, choose: Callable[..., Any], replicas: object, break_lock: bool) -> None:
-    """Deploy the release ``choose(client, settings)`` picks, with a live line until it converged."""
-    from tooling.deploy import deploy_release
-    from tooling.engine import connect
-    from tooling.terminal import LiveLine
+    """Deploy the release ``choose(engines, settings)`` picks, with a live line until it converged."""
+    from tooling.core.terminal import LiveLine
+    from tooling.verbs.deploy import ship
 
-    settings, client = _settings(c, replicas=replicas), connect()
-    release = choose(client, settings)
+    settings = _settings(c, replicas=replicas)
     with LiveLine() as line:
-        done = deploy_release(client, settings, release, line, replicas=settings.replicas, break_lock=break_lock)
+        done = ship(Engines(settings), settings, choose, line, break_lock=break_lock)
     print(done.summary(settings))
 
 
@@ -221,33 +214,32 @@ def _ship(c: Context, choose: Callable[..., Any], replicas: object, break_lock: 
 @exits_cleanly
 def undeploy(c, break_lock=False):
     """Remove the stack, its networks, secrets and release history, and nothing else."""
-    from tooling.engine import connect
-    from tooling.terminal import LiveLine
-    from tooling.undeploy import undeploy_stack
+    from tooling.core.terminal import LiveLine
+    from tooling.verbs.undeploy import undeploy_stack
 
     settings = _settings(c)
     with LiveLine() as progress:
-        removed = undeploy_stack(connect(), settings, progress, break_lock=break_lock)
+        removed = undeploy_stack(Engines(settings), settings, progress, break_lock=break_lock)
     print(removed.summary(settings.stack))
 
 
 @task(
     help={
-        "check": "Change nothing; fail when a lock no longer matches its input (what the lint session runs).",
+        "check": "Change nothing; fail when a pinned file no longer matches its input (what the lint session runs).",
         "upgrade": "Move every pin to the newest version its input allows.",
     }
 )
 @exits_cleanly
 def lock(c, check=False, upgrade=False):
-    """Lock every environment's requirements with hashes, from requirements/*.in."""
-    from tooling.lock import relock, require_current
+    """Pin every environment's requirements with hashes, from requirements/*.in."""
+    from tooling.verbs.requirements import pin_all, require_current
 
     if check:
         require_current()
-        print("every lock matches its input")
+        print("every pinned file matches its input")
         return
-    changed = relock(upgrade=upgrade)
-    print(f"relocked: {', '.join(changed)}" if changed else "every lock was already up to date")
+    changed = pin_all(upgrade=upgrade)
+    print(f"relocked: {', '.join(changed)}" if changed else "every pinned file was already up to date")
 
 
 ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock, push, deploy, rollback, undeploy)

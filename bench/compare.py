@@ -28,9 +28,10 @@ from typing import Any
 
 from bench import report, throughput
 from bench.subjects import Ours, Subject, Tutorial, Variant, contexts
-from tooling import engine
-from tooling.clean import clean_project
-from tooling.settings import ROOT, from_invoke
+from tooling.core.settings import ROOT, from_invoke
+from tooling.engine.client import connect
+from tooling.engine.containers import url
+from tooling.verbs.clean import clean_project
 
 PROJECT = f"flask-service-bench-{uuid.uuid4().hex[:6]}"
 
@@ -86,7 +87,7 @@ def run_once(variant: Variant, n: int, connections: int, seconds: float) -> dict
     started = time.monotonic()
     container = variant.start(n)
     try:
-        address = engine.url(container)
+        address = url(container)
         first_200(address)
         found: dict[str, Any] = {"first_200_s": time.monotonic() - started}
         time.sleep(1)  # every worker up
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 3:
         parser.error("--repeats must be at least 3: a median of fewer says little")
 
-    client = engine.connect()
+    client = connect()
     settings = from_invoke().override(project=PROJECT)
     say(f"load: {throughput.method(args.connections, args.load_seconds)}")
     results: dict[str, Any] = {

@@ -107,8 +107,16 @@ def settle(limit: int, timeout: float) -> None:
 
 
 async def _connection(
-    host: str, port: int, request: bytes, deadline: float, tally: Tally, pacer: Pacer, stop: threading.Event | None
+    host: str,
+    port: int,
+    request: bytes,
+    deadline: float,
+    tally: Tally,
+    pacer: Pacer,
+    stop: threading.Event | None,
+    timeout: float,
 ) -> None:
+    """One client: a request at a time, each given up after ``timeout`` seconds (connecting included)."""
     reader = writer = None
     while time.monotonic() < deadline and not (stop and stop.is_set()):
         if not await pacer.wait(deadline):
@@ -116,9 +124,10 @@ async def _connection(
         started = time.monotonic()
         try:
             if writer is None:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), min(10, timeout))
             assert reader is not None and writer is not None
-            status, keep_alive = await asyncio.wait_for(_one_request(reader, writer, request), 30)
+            left = max(timeout - (time.monotonic() - started), 0.001)
+            status, keep_alive = await asyncio.wait_for(_one_request(reader, writer, request), left)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
             tally.errors[type(error).__name__] += 1
             keep_alive = False
@@ -150,6 +159,7 @@ async def run(
     *,
     new_connections: bool = False,
     stop: threading.Event | None = None,
+    timeout: float = 30,
 ) -> dict[str, object]:
     """Load ``url`` for ``seconds`` (or until ``stop`` is set); ``new_connections`` opens one per
     request (``Connection: close``), as clients that never reuse one do. Nothing is retried."""
@@ -163,7 +173,8 @@ async def run(
     pacer = Pacer(rate)
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(*(_connection(host, port, request, deadline, tally, pacer, stop) for _ in range(connections)))
+    clients = (_connection(host, port, request, deadline, tally, pacer, stop, timeout) for _ in range(connections))
+    await asyncio.gather(*clients)
     elapsed = time.monotonic() - started
     answered = sum(tally.statuses.values())
     return {

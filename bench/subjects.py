@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tooling import engine
-from tooling.build import build_image
-from tooling.builder import build_context
-from tooling.settings import PROJECT_LABEL, ROOT, Settings
+from tooling.core.settings import PROJECT_LABEL, ROOT, Settings
+from tooling.engine.build import build_context
+from tooling.engine.containers import labels, start_container
+from tooling.verbs.build import build_image
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
 
@@ -86,13 +86,13 @@ class Variant:
     def start(self, n: int) -> Any:
         """A plain `docker run -d -p 127.0.0.1::8000`, as a user starts an image."""
         project = self.subject.settings.project
-        return engine.start_container(
+        return start_container(
             self.subject.client,
             self.subject.tag,
             name=f"{project}-{re.sub(r'[^a-z0-9]+', '-', self.name)}-{n}",
             host="127.0.0.1",
             port=0,
-            labels=engine.labels(project, "bench"),
+            labels=labels(project, "bench"),
             envs=self.envs,
             healthcheck=self.healthcheck,
         )

@@ -4,22 +4,24 @@ always runs. Unit tests never ask for them, so they need no engine."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.engine import RUN_ID, Running, reap_dead_runs, remove, start_service, terminal
-from tooling import engine
-from tooling.build import build_image
-from tooling.errors import ToolError
-from tooling.settings import Settings, from_invoke
+from tests.engine import RUN_ID, Running, reap_dead_runs, remove, start_test_service, terminal
+from tooling.core.errors import ToolError
+from tooling.core.settings import Settings, from_invoke
+from tooling.engine.client import connect
+from tooling.engine.containers import container_report
+from tooling.verbs.build import build_image
 
 
 @pytest.fixture(scope="session")
 def docker_client() -> Any:
     try:
-        client = engine.connect()
+        client = connect()
     except ToolError as error:
         pytest.fail(f"these tests need a Docker engine: {error.message}", pytrace=False)
     reap_dead_runs(client)
@@ -37,7 +39,7 @@ def image(docker_client: Any, settings: Settings, pytestconfig: pytest.Config) -
     reference = f"{settings.image}:test-{RUN_ID}"
     try:
         with terminal(pytestconfig):
-            build_image(docker_client, settings, tags=[reference])
+            build_image(docker_client, settings, tags=[reference], out=sys.stdout)
     except ToolError as error:
         pytest.fail(error.message, pytrace=False)
     yield reference
@@ -49,7 +51,7 @@ def image(docker_client: Any, settings: Settings, pytestconfig: pytest.Config) -
 def service(docker_client: Any, settings: Settings, image: str, pytestconfig: pytest.Config) -> Iterator[Running]:
     """One container of the image for the whole run, started the way `inv run` starts it."""
     try:
-        running = start_service(docker_client, settings, image, pytestconfig, name="smoke")
+        running = start_test_service(docker_client, settings, image, pytestconfig, name="smoke")
     except ToolError as error:
         pytest.fail(f"{error.details}\n{error.message}".strip(), pytrace=False)
     yield running
@@ -64,7 +66,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         for running in (value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Running)):
             try:
                 running.container.reload()
-                details = engine.container_report(running.container, lines=30)
+                details = container_report(running.container, lines=30)
             except Exception as error:  # noqa: BLE001 - the container may be gone; say so
                 details = f"(no logs: {error})"
             report.sections.append((f"{running.container.name}: last log lines and health checks", details))

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from tooling import engine
-from tooling.run import run_service
-from tooling.settings import Settings
-from tooling.terminal import LiveLine
+from tooling.core.settings import Settings
+from tooling.core.terminal import LiveLine
+from tooling.engine.containers import find_container
+from tooling.engine.containers import url as published_url
+from tooling.verbs.run import run_service
 
 RUN_ID = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
 HOST_LABEL = "dev.flask-service.test-host"
@@ -92,7 +93,7 @@ def reap_dead_runs(client: Any) -> None:
             pass
 
 
-def start_service(
+def start_test_service(
     client: Any,
     settings: Settings,
     image: str,
@@ -109,10 +110,10 @@ def start_service(
     extra = {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
     with terminal(config), LiveLine() as progress:
         started = run_service(client, settings, progress, role="test", envs=envs, extra_labels=extra)
-    return Running(started.container, engine.url(started.container))
+    return Running(started.container, published_url(started.container))
 
 
 def remove(client: Any, running: Running) -> None:
-    leftover = engine.find_container(client, running.container.name)
+    leftover = find_container(client, running.container.name)
     if leftover is not None:
         leftover.remove(force=True)

@@ -3,7 +3,7 @@
 import json
 
 from tests.engine import http
-from tooling.source import metadata
+from tooling.engine.git import metadata
 
 
 def test_get_test_answers_the_tutorials_text(service):

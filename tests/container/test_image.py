@@ -7,9 +7,9 @@ import tomllib
 
 import pytest
 
-from tests.engine import remove, sh, start_service
-from tooling import source
-from tooling.settings import ROOT
+from tests.engine import remove, sh, start_test_service
+from tooling.core.settings import ROOT
+from tooling.engine import git
 
 
 def test_the_service_does_not_run_as_root(service, docker_client, image):
@@ -54,7 +54,7 @@ def test_oci_labels_say_what_was_built(docker_client, image):
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert labels["org.opencontainers.image.version"] == project["version"]
     assert labels["org.opencontainers.image.source"] == project["urls"]["Source"]
-    assert labels["org.opencontainers.image.revision"].removesuffix("-dirty") == source.head()
+    assert labels["org.opencontainers.image.revision"].removesuffix("-dirty") == git.head()
     assert labels["org.opencontainers.image.created"].endswith("Z")
 
 
@@ -92,7 +92,7 @@ def test_history_and_labels_hold_only_known_build_args(docker_client, image):
 
 
 def test_docker_stop_is_graceful_and_exits_0(docker_client, settings, image, pytestconfig):
-    fresh = start_service(docker_client, settings, image, pytestconfig, name="stop")
+    fresh = start_test_service(docker_client, settings, image, pytestconfig, name="stop")
     try:
         started = time.monotonic()
         fresh.container.stop(time=settings.stop_timeout)

@@ -5,8 +5,8 @@ import json
 import time
 import uuid
 
-from tests.engine import RUN_ID, http, remove, start_service
-from tooling import engine
+from tests.engine import RUN_ID, http, remove, start_test_service
+from tooling.engine.containers import labels, start_container
 
 
 def lines(client, container, stream):
@@ -29,7 +29,7 @@ def test_access_lines_are_json_and_health_checks_are_left_out(docker_client, ser
 
 def test_text_access_lines_when_asked_for(docker_client, image, settings, pytestconfig):
     envs = {"GUNICORN_ACCESS_LOG": "text"}
-    running = start_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
+    running = start_test_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
     try:
         http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1'})
         time.sleep(1.5)
@@ -48,9 +48,9 @@ def test_gunicorns_own_lines_are_the_apps_json(docker_client, service):
 
 def test_workers_follow_the_cpu_quota(docker_client, image):
     """`--cpus 0.5` on a bigger machine: one CPU's worth, so 2 x 1 + 1 workers, not one per host CPU."""
-    container = engine.start_container(
+    container = start_container(
         docker_client, image, name=f"flask-service-quota-{RUN_ID}", host="127.0.0.1", port=0,
-        cpus=0.5, labels=engine.labels(f"flask-service-quota-{RUN_ID}", "test"),
+        cpus=0.5, labels=labels(f"flask-service-quota-{RUN_ID}", "test"),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30

@@ -5,7 +5,7 @@ import runpy
 
 import pytest
 
-from tooling.settings import ROOT
+from tooling.core.settings import ROOT
 
 CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 VARIABLES = (

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tooling.settings import ROOT
+from tooling.core.settings import ROOT
 
 sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds it in the image
 from gunicorn_logs import PIPE_BUF, Batch, ServiceLogger

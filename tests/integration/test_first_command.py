@@ -13,9 +13,9 @@ import subprocess
 import pytest
 
 from tests.engine import HOST_LABEL, PID_LABEL, RUN_ID
-from tooling import engine
-from tooling.builder import build_context
-from tooling.settings import PROJECT_LABEL, ROOT
+from tooling.core.settings import PROJECT_LABEL, ROOT
+from tooling.engine.build import build_context
+from tooling.engine.containers import labels
 
 # Any Debian image with apt; CI passes its stand-in (.ci/run), a user's engine pulls this one.
 DEBIAN = os.environ.get("TEST_DEBIAN_IMAGE", "debian:12")
@@ -77,9 +77,9 @@ def stock_debian(request, docker_client, tmp_path):
 
 def run(docker_client, image: str, command: str) -> tuple[int, str, str]:
     """`sh -c command` in a fresh container of ``image``: its exit code, stdout and stderr."""
-    labels = {**engine.labels(f"flask-service-first-{RUN_ID}", "test"), PID_LABEL: str(os.getpid())}
-    labels[HOST_LABEL] = socket.gethostname()
-    container = docker_client.run(image, ["sh", "-c", command], detach=True, labels=labels, pull="never")
+    marks = {**labels(f"flask-service-first-{RUN_ID}", "test"), PID_LABEL: str(os.getpid())}
+    marks[HOST_LABEL] = socket.gethostname()
+    container = docker_client.run(image, ["sh", "-c", command], detach=True, labels=marks, pull="never")
     try:
         code = docker_client.container.wait(container)
         streams = {"stdout": b"", "stderr": b""}

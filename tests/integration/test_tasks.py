@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.engine import RUN_ID, http
-from tooling.engine import project_containers, project_images
-from tooling.settings import ROOT
+from tooling.core.settings import ROOT
+from tooling.engine.containers import project_containers, project_images
 
 
 @dataclass

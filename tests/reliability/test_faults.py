@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.engine import http, remove, sh, start_service
-from tooling.engine import url
+from tests.engine import http, remove, sh, start_test_service
+from tooling.engine.containers import url
 
 DEBUG = {"SERVICE_DEBUG_ENDPOINTS": "1"}
 
@@ -17,7 +17,7 @@ DEBUG = {"SERVICE_DEBUG_ENDPOINTS": "1"}
 def fresh(docker_client, settings, image, pytestconfig, request):
     """A container of its own per test (faults would spoil a shared one), removed afterwards."""
     envs = {**DEBUG, **getattr(request, "param", {})}
-    running = start_service(
+    running = start_test_service(
         docker_client, settings, image, pytestconfig, name=request.node.name[:20].strip("_-"), envs=envs
     )
     yield running

@@ -7,8 +7,8 @@ import sys
 import time
 
 from tests.engine import PID_LABEL, RUN_ID
-from tooling.engine import labelled_containers, project_containers
-from tooling.settings import ROOT
+from tooling.core.settings import ROOT
+from tooling.engine.containers import labelled_containers, project_containers
 
 
 def interrupt_when(command, env, ready, timeout=120):

@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 from tests.engine import RUN_ID
-from tooling.build import build_image
-from tooling.clean import clean_project
-from tooling.errors import ToolError
-from tooling.settings import ROOT
+from tooling.core.errors import ToolError
+from tooling.core.settings import ROOT
+from tooling.verbs.build import build_image
+from tooling.verbs.clean import clean_project
 
 
 @pytest.fixture
@@ -52,14 +52,14 @@ def test_a_tampered_hash_fails_the_build(docker_client, settings, tampered_conte
 
 
 def test_the_tasks_refuse_secret_build_args():
-    from tooling.build import parse_build_args
+    from tooling.verbs.build import parse_build_args
 
     with pytest.raises(ToolError, match="looks like a secret"):
         parse_build_args(["DB_PASSWORD=hunter2"])
 
 
 def test_the_env_file_reaches_the_container_not_the_image(docker_client, settings, image, tmp_path):
-    from tooling.run import start_service
+    from tooling.verbs.run import start_service
 
     env_file = tmp_path / "app.env"
     env_file.write_text("API_TOKEN=s3cret-value\n")

@@ -11,7 +11,7 @@ from invoke import Config
 from invoke.util import yaml
 
 from service.config import DEFAULTS as SERVICE_DEFAULTS
-from tooling.settings import DEFAULTS, ROOT, Settings
+from tooling.core.settings import DEFAULTS, ROOT, Settings
 
 
 def variables_read() -> set[str]:

@@ -20,13 +20,27 @@ class Result:
 
 @pytest.fixture
 def fake_docker(monkeypatch):
-    """The fake client that tooling.engine.connect() hands every task, and free ports."""
-    fake = FakeDocker()
-    monkeypatch.setattr("python_on_whales.DockerClient", lambda *a, **k: fake)
-    monkeypatch.setattr("python_on_whales.utils.run", fake.cli)
+    """The fake client that tooling.engine.client.connect() hands every task, and free ports.
+
+    A client made for docker.manager (a host or a context) is another fake, ``fake_docker.remote``,
+    so that a test sees which engine each task talked to."""
+    fake, remote = FakeDocker(), FakeDocker()
+    fake.remote = remote
+
+    def client(*args, host=None, context=None, **kwargs):
+        if host or context:
+            remote.host = host or context
+            return remote
+        return fake
+
+    def run(args, **kwargs):
+        return (remote if "--host" in args or "--context" in args else fake).cli(args, **kwargs)
+
+    monkeypatch.setattr("python_on_whales.DockerClient", client)
+    monkeypatch.setattr("python_on_whales.utils.run", run)
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr("time.sleep", lambda seconds: None)
-    monkeypatch.setattr("tooling.engine.port_is_free", lambda host, port: True)
+    monkeypatch.setattr("tooling.engine.containers.port_is_free", lambda host, port: True)
     for variable in [v for v in os.environ if v.startswith("INVOKE_DOCKER_")] + ["DOCKER_HOST"]:
         monkeypatch.delenv(variable, raising=False)
     return fake

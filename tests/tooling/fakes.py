@@ -15,7 +15,8 @@ from typing import Any
 
 from python_on_whales.exceptions import DockerException, NoSuchImage
 
-from tooling.settings import PROJECT_LABEL, ROLE_LABEL
+from tests.tooling.replay import Recorded
+from tooling.core.settings import PROJECT_LABEL, ROLE_LABEL
 
 _ids = itertools.count(1)
 
@@ -123,7 +124,10 @@ class FakeDocker:
         self.disk = [500_000_000]
         self.swarm_state = "inactive"  # what `docker info` says of the swarm
         self.swarm_manager = False
-        self.docker_cmd = ["docker"]
+        self.recorded: Recorded | None = None  # a swarm's recorded answers, when a test plays them
+        self.host = ""  # the engine this client was made for (docker.manager), "" for the local one
+        self.deployed: list[dict[str, Any]] = []  # `docker stack deploy` calls
+        self.remote: FakeDocker | None = None  # the manager's engine, when a test sets docker.manager
         self.registry: dict[str, str] = {}  # what the registry holds: reference -> digest
         self.registry_error: str | None = None  # what the registry answers instead, when set
         self.pushed: list[str] = []
@@ -140,6 +144,25 @@ class FakeDocker:
         self.container = SimpleNamespace(list=self._container_list, logs=self._container_logs)
         self.system = SimpleNamespace(disk_free=lambda: SimpleNamespace(images=SimpleNamespace(size=self._disk())))
         self.manifest = SimpleNamespace(inspect=self._manifest_inspect)
+        self.config = SimpleNamespace(
+            create=lambda name, file, labels=None: self._swarm().create_config(name, file, labels),
+            remove=lambda name: self._swarm().remove("config", name),
+        )
+        self.secret = SimpleNamespace(remove=lambda name: self._swarm().remove("secret", name))
+        self.network = SimpleNamespace(remove=lambda name: self._swarm().remove("network", name))
+        self.stack = SimpleNamespace(
+            deploy=lambda name, **kwargs: self.deployed.append({"stack": name, **kwargs}),
+            remove=lambda name: self._swarm().remove_stack(name),
+        )
+
+    @property
+    def docker_cmd(self) -> list[str]:
+        return ["docker", "--host", self.host] if self.host else ["docker"]
+
+    def _swarm(self) -> Recorded:
+        if self.recorded is None:
+            raise AssertionError("this test asked the swarm something; give the fake client a recording")
+        return self.recorded
 
     # --- daemon ---------------------------------------------------------------------------
     def version(self) -> Any:
@@ -213,6 +236,12 @@ class FakeDocker:
         """`docker ...` run through python-on-whales' run(): what the registry module asks."""
         args = [str(a) for a in args]
         self.calls.append(("cli", {"args": args}))
+        if args[1:2] in (["--host"], ["--context"]):  # the client's own engine: this fake
+            args = [args[0], *args[3:]]
+        if args[1:4] == ["info", "--format", "{{json .Swarm}}"] and self.recorded is None:
+            if self.daemon_down:
+                raise docker_error("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.")
+            return json.dumps({"LocalNodeState": self.swarm_state, "ControlAvailable": self.swarm_manager})
         if args[1:3] == ["manifest", "inspect"]:
             if self.registry_error:
                 raise docker_error(self.registry_error)
@@ -220,7 +249,7 @@ class FakeDocker:
             if ref not in self.registry:
                 raise docker_error(f"no such manifest: {ref}")
             return json.dumps({"Ref": ref, "Descriptor": {"digest": self.registry[ref]}})
-        raise NotImplementedError(f"the fake client does not answer {' '.join(args)}")
+        return self._swarm().cli(args)
 
     def _manifest_inspect(self, name: str) -> Any:
         if name not in self.pullable:
@@ -270,7 +299,11 @@ class FakeDocker:
         return iter(self.log_chunks)
 
 
-# --- Swarm: the boundary tooling.swarm and tooling.history draw around the CLI ------------------
+# --- Swarm, for the verbs: scripted answers of engine/swarm.py and engine/history.py ------------
+# (Those two are tested themselves against answers recorded from real engines: tests/tooling/replay.py.)
+
+NODE = SimpleNamespace(id="n1", hostname="node-1", address="10.0.0.5", role_shown="leader", availability="active",
+                       state="ready", engine="26.1.5")  # fmt: skip
 
 
 class FakeSwarm:
@@ -292,7 +325,7 @@ class FakeSwarm:
         pass
 
     def before(self, stack: str, name: str) -> Any:
-        from tooling.swarm import Before
+        from tooling.models.swarm import Before
 
         return Before()
 
@@ -315,9 +348,17 @@ class FakeSwarm:
     def prune_secrets(self, stack: str) -> list[str]:
         return []
 
+    def edges(self, stack: str) -> list[Any]:
+        return [NODE]
+
     # what undeploy and status ask
-    def membership(self) -> tuple[str, bool]:
-        return ("active", True)
+    def membership(self) -> Any:
+        from tooling.models.swarm import Membership
+
+        return Membership("active", True, 1, 1)
+
+    def nodes(self) -> list[Any]:
+        return [NODE]
 
     def deployed(self, stack: str) -> bool:
         return self.serving_image is not None
@@ -336,23 +377,20 @@ class FakeSwarm:
     def hostname(self, node: str) -> str:
         return "node-1"
 
-    def leftovers(self, stack: str) -> Any:
-        from tooling.swarm import Removed
+    def parts(self, stack: str) -> Any:
+        from tooling.models.swarm import StackParts
 
+        self.removing = max(getattr(self, "removing", 0) - 1, 0)  # replicas stopping, a look at a time
+        if self.removing == 0 and getattr(self, "removed", False):
+            self.serving_image = None
         if self.serving_image is None:
-            return Removed(networks=list(self.stuck_networks))
-        return Removed(services=[f"{stack}_web", f"{stack}_edge"], networks=[f"{stack}_backend"])
+            return StackParts(networks=list(self.stuck_networks))
+        return StackParts(services=[f"{stack}_web", f"{stack}_edge"], networks=[f"{stack}_backend"])
 
     def remove_stack(self, stack: str) -> None:
-        self.removing = 3  # containers still stopping
+        self.removing, self.removed = 3, True
 
-    def containers_left(self, stack: str) -> int:
-        self.removing = max(getattr(self, "removing", 0) - 1, 0)
-        if self.removing == 0:
-            self.serving_image = None
-        return self.removing
-
-    def remove_networks(self, left: Any) -> None:
+    def remove_networks(self, networks: list[str]) -> None:
         pass
 
 
@@ -368,7 +406,7 @@ class FakeHistory:
         return list(self.records)
 
     def record(self, stack: str, release: Any, by: str, project: str) -> None:
-        from tooling.stack import Recorded
+        from tooling.models.release import Recorded
 
         self.records.insert(0, Recorded(release, "2026-11-26T00:00:00Z", by, f"{stack}-release-{len(self.records)}"))
 
@@ -380,7 +418,7 @@ class FakeHistory:
     def locked(self, stack: str, who: str, project: str, *, break_lock: bool = False) -> Any:
         from contextlib import contextmanager
 
-        from tooling.errors import ToolError
+        from tooling.core.errors import ToolError
 
         @contextmanager
         def hold() -> Any:

@@ -1,0 +1,201 @@
+"""engine/engines.py: which engine each task talks to. With docker.manager set, building, pushing
+and the local container's tasks stay on the local engine; everything about the stack goes to the
+manager, and a manager that cannot be had is one line that says what to fix."""
+
+import pytest
+
+from tests.tooling.fakes import FakeImage, docker_error
+from tests.tooling.replay import Recorded
+from tooling.core.settings import REVISION_LABEL
+
+MANAGER = "ssh://deploy@node1"
+HEAD = "1234567" + "0" * 33
+
+
+@pytest.fixture
+def manager(fake_docker, monkeypatch):
+    """docker.manager set, its engine a swarm manager with the recorded stack `rec` deployed."""
+    monkeypatch.setenv("INVOKE_DOCKER_MANAGER", MANAGER)
+    monkeypatch.setenv("INVOKE_DOCKER_STACK", "rec")
+    monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", "127.0.0.1:5001/team")
+    monkeypatch.setattr("tooling.engine.git.head", lambda: HEAD)
+    monkeypatch.setattr("tooling.engine.git.dirty", lambda: False)
+    fake_docker.remote.recorded = Recorded("engine-20.10", "converged")
+    fake_docker.images["flask-service:latest"] = FakeImage(["flask-service:latest"], {REVISION_LABEL: HEAD})
+    return fake_docker.remote
+
+
+def asked(fake):
+    """What a fake engine was asked: its calls, containers run, stacks deployed, swarm questions."""
+    return [name for name, _ in fake.calls] + [f"deploy {d['stack']}" for d in fake.deployed]
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        ["build"],
+        ["push"],
+        ["run"],
+        ["shell", "--cmd", "id"],
+        ["logs"],
+        ["stop"],
+        ["clean"],
+    ],
+)
+def test_building_pushing_and_the_local_container_stay_on_the_local_engine(manager, fake_docker, inv, task):
+    if task[0] in {"shell", "logs", "stop"}:
+        fake_docker.add_container("flask-service")
+    result = inv(*task)
+    assert result.code == 0, result.err
+    assert asked(manager) == [] and manager.host == "", f"inv {task[0]} never reached the manager"
+    assert asked(fake_docker) or task[0] in {"shell", "stop", "clean"} or fake_docker.removed_containers
+
+
+def test_the_stack_s_status_comes_from_the_manager_and_the_containers_from_here(manager, fake_docker, inv):
+    fake_docker.add_container("flask-service")
+    result = inv("status")
+    assert result.code == 0, result.err
+    assert manager.host == MANAGER
+    lines = result.out.splitlines()
+    assert lines[1].startswith("flask-service "), "this machine's container"
+    assert f"stack rec (swarm, through the manager {MANAGER}):" in lines
+    assert any(line.startswith("rec_web.1 ") for line in lines), "the replicas, as the manager knows them"
+
+
+def test_logs_of_the_stack_come_from_the_manager(manager, fake_docker, inv):
+    chunks = [("stdout", b"rec_web.1.x@vm | GET /test 200\n")]
+    manager.service = type("Services", (), {"logs": lambda self, *a, **k: iter(chunks)})()
+    result = inv("logs", "--stack")
+    assert result.code == 0, result.err
+    assert "rec_web.1.x@vm | GET /test 200" in result.out
+    assert asked(fake_docker) == []
+
+
+def test_a_deploy_asks_the_registry_from_here_and_the_swarm_through_the_manager(manager, fake_docker, inv, fast_clock):
+    fake_docker.registry["127.0.0.1:5001/team/flask-service:1234567"] = "sha256:" + "b" * 64
+    from tooling.core.settings import Settings
+    from tooling.engine.registry import edge_reference
+
+    edge = edge_reference(Settings.load({"registry": "127.0.0.1:5001/team", "stack": "rec"}))
+    fake_docker.registry[edge] = "sha256:" + "e" * 64
+    fast_clock(100.0)  # the recorded stack never turns into the new release: time out at once
+    result = inv("deploy", "--break-lock")
+    assert "did not converge within 300s" in result.err
+    assert [d["stack"] for d in manager.deployed] == ["rec"], "the manager deployed it"
+    assert (
+        fake_docker.deployed == []
+        and (
+            "cli",
+            {
+                "args": [
+                    "docker",
+                    "manifest",
+                    "inspect",
+                    "--verbose",
+                    "--insecure",
+                    "127.0.0.1:5001/team/flask-service:1234567",
+                ]
+            },
+        )
+        in fake_docker.calls
+    )
+
+
+def test_an_undeploy_goes_to_the_manager(manager, fake_docker, inv):
+    result = inv("undeploy", "--break-lock")
+    assert result.code == 0, result.err
+    assert result.out.strip() == "removed rec: 2 services, 1 network, 1 secret, 2 configs"
+    assert sorted(manager.recorded.removed["config"]) == [
+        "rec-deploy-lock",
+        "rec-deploy-lock",
+        *sorted(["rec-release-20261130100000", "rec-release-20261130100001"]),
+    ]
+
+
+def test_the_doctor_checks_the_swarm_on_the_manager(manager, fake_docker, inv):
+    fake_docker.images["python:3.13-slim"] = FakeImage(["python:3.13-slim"])
+    manager.image = type(
+        "Images",
+        (),
+        {
+            "pull": lambda self, ref, quiet=True: (_ for _ in ()).throw(
+                docker_error(f"manifest for {ref} not found: manifest unknown")
+            )
+        },
+    )()
+    result = inv("doctor")
+    assert f"ok    manager        {MANAGER} answers and manages the swarm" in result.out
+    assert "ok    nodes          1 of 1 ready" in result.out
+    assert "ok    quorum         1 of 1 managers reachable" in result.out
+    assert "ok    engines        vm 20.10.24+dfsg1" in result.out
+    assert "ok    registry (manager) 127.0.0.1:5001/team answers the manager" in result.out
+    assert "stack port" not in result.out, "this machine's ports say nothing of the nodes'"
+
+
+def test_a_node_lost_shows_in_the_doctor_and_a_lost_quorum_blocks_deploys(manager, fake_docker, inv):
+    fake_docker.images["python:3.13-slim"] = FakeImage(["python:3.13-slim"])
+    manager.image = type("Images", (), {"pull": lambda self, ref, quiet=True: None})()
+    node = manager.recorded.objects["nodes"][0]
+    follower = {**node, "ID": "other", "Status": {"State": "down", "Addr": "10.0.0.9"},
+                "ManagerStatus": {"Reachability": "unreachable", "Addr": "10.0.0.9:2377"}}  # fmt: skip
+    manager.recorded.objects["nodes"] += [follower, {**follower, "ID": "third"}]
+    result = inv("doctor")
+    assert result.code == 1
+    assert "warn  nodes          1 of 3 ready" in result.out
+    assert "FAIL  quorum         1 of 3 managers reachable" in result.out
+    assert result.err.strip() == "error: 1 problem(s) block `inv deploy`: quorum"
+
+
+@pytest.mark.parametrize(
+    ("said", "fix"),
+    [
+        (
+            "ssh: connect to host node1 port 22: Connection refused",
+            "check the address, that the host is up and sshd runs there",
+        ),
+        ("deploy@node1: Permission denied (publickey).", "add your key to the agent (`ssh-add`)"),
+        ("Host key verification failed.", "ssh does not trust"),
+    ],
+)
+def test_a_manager_that_does_not_answer_is_one_line_with_the_likely_fix(manager, inv, said, fix):
+    manager.version = lambda: (_ for _ in ()).throw(docker_error(f"error during connect: {said}"))
+    for task in (["deploy"], ["rollback"], ["undeploy"], ["status"], ["logs", "--stack"]):
+        result = inv(*task)
+        assert result.code == 1, task
+        (line,) = result.err.strip().splitlines()
+        assert line.startswith(f"error: the manager {MANAGER} does not answer (error during connect: {said}); "), task
+        assert fix in line
+        assert manager.deployed == []
+
+
+def test_a_manager_that_never_answers_is_given_up_on_in_bounded_time(manager, inv, monkeypatch):
+    import threading
+
+    hang = threading.Event()
+    manager.version = lambda: hang.wait(30)
+    monkeypatch.setattr("tooling.engine.client.REMOTE_TIMEOUT", 0.2)
+    result = inv("undeploy")
+    hang.set()
+    assert result.code == 1
+    assert f"error: the manager {MANAGER} does not answer (no answer within 0s)" in result.err
+
+
+def test_a_context_that_does_not_exist_is_named(fake_docker, inv, monkeypatch):
+    monkeypatch.setenv("INVOKE_DOCKER_MANAGER", "prod-eu")
+    monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", "127.0.0.1:5001/team")
+    fake_docker.remote.version = lambda: (_ for _ in ()).throw(
+        docker_error('context "prod-eu": context not found: open /root/.docker/contexts/meta/x/meta.json: no such file')
+    )
+    result = inv("deploy")
+    assert result.code == 1
+    assert "no Docker context is called prod-eu (`docker context ls` lists them); fix docker.manager" in result.err
+
+
+def test_an_unknown_scheme_is_one_line_before_anything_runs(fake_docker, inv, monkeypatch):
+    monkeypatch.setenv("INVOKE_DOCKER_MANAGER", "http://node1:2375")
+    result = inv("deploy")
+    assert result.code == 1
+    assert result.err.strip().startswith(
+        "error: docker.manager (invoke.yaml or INVOKE_DOCKER_MANAGER): 'http://node1:2375'"
+    )
+    assert fake_docker.calls == [] and fake_docker.remote.calls == []

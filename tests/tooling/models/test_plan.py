@@ -1,0 +1,41 @@
+"""models/plan.py: what one `docker stack deploy` is asked to do."""
+
+import json
+
+import pytest
+
+from tooling.core.settings import DEFAULTS, Settings
+from tooling.models.plan import plan, secret
+from tooling.models.release import Release
+
+NEW = "reg/app@sha256:" + "b" * 64
+
+
+@pytest.fixture
+def settings():
+    return Settings.load({**DEFAULTS, "registry": "127.0.0.1:5001/team", "stack_port": "9090"})
+
+
+def test_the_plan_pins_both_images_by_digest_and_passes_the_settings(settings):
+    release = Release(NEW, "reg/edge@sha256:" + "e" * 64)
+    made = plan(settings, release, 3, None)
+    assert made.variables == {
+        "WEB_IMAGE": NEW,
+        "EDGE_IMAGE": release.edge,
+        "WEB_REPLICAS": "3",
+        "STACK_PORT": "9090",
+        "PROJECT": "flask-service",
+    }
+    assert made.overlay is None and made.files[0].name == "stack.yml"
+
+
+def test_a_secret_reaches_the_app_as_a_file_under_a_name_that_hashes_its_value(settings, tmp_path):
+    key = tmp_path / "key"
+    one, two = secret("flask-service", b"s3cret", key), secret("flask-service", b"another", key)
+    assert one.name != two.name and one.name.startswith("flask-service_secret_key_")
+    assert secret("flask-service", b"s3cret", key) == one, "the same value, the same name"
+    overlay = plan(settings, Release(NEW, NEW), 2, two).overlay
+    assert overlay is not None
+    assert overlay["services"]["web"]["environment"] == {"SERVICE_SECRET_KEY_FILE": "/run/secrets/secret_key"}
+    assert overlay["secrets"]["secret_key"] == {"name": two.name, "file": str(key)}
+    assert "another" not in json.dumps(overlay), "the plan names the file, never the value"

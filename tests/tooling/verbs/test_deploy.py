@@ -1,0 +1,268 @@
+"""inv deploy and inv rollback against Swarm's answers played back: what they wait for, what they
+say, and that a failure changes nothing, records nothing and always lets go of the lock."""
+
+import pytest
+
+from tests.tooling.fakes import FakeHistory, FakeSwarm
+from tooling.core.errors import ToolError
+from tooling.core.settings import DEFAULTS, Settings
+from tooling.engine.engines import Engines
+from tooling.engine.registry import edge_reference
+from tooling.models.release import Recorded, Release
+from tooling.models.swarm import Observation, Task, Update
+from tooling.verbs.deploy import secret
+
+HEAD = "1234567" + "0" * 33
+REGISTRY = "127.0.0.1:5001/team"
+V1 = f"{REGISTRY}/flask-service@sha256:" + "a" * 64
+V2 = f"{REGISTRY}/flask-service@sha256:" + "b" * 64
+EDGE = f"{REGISTRY}/flask-service-edge@sha256:" + "e" * 64
+
+
+def running(image, n):
+    return Task(id=f"{image[-3:]}-{n}", node="n1", image=image, state="running", desired="running")
+
+
+def web(*tasks, image=V2, update=None, ended=()):
+    return Observation("web", image, update, list(tasks), list(ended))
+
+
+EDGE_UP = Observation("edge", EDGE, None, [running(EDGE, 1)])
+UPDATING = Update("updating", "2026-11-26T10:00:00Z", "update in progress")
+
+
+@pytest.fixture
+def cluster(fake_docker, monkeypatch):
+    """A swarm manager, HEAD pushed as V2 with its edge, V1 serving and in the history."""
+    monkeypatch.setattr("tooling.engine.git.head", lambda: HEAD)
+    monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", REGISTRY)
+    fake_docker.swarm_state, fake_docker.swarm_manager = "active", True
+    fake_docker.registry[f"{REGISTRY}/flask-service:1234567"] = V2.split("@")[1]
+    fake_docker.registry[V1] = V1.split("@")[1]
+    fake_docker.registry[edge_reference(Settings.load({"registry": REGISTRY}))] = EDGE.split("@")[1]
+    swarm = FakeSwarm(fake_docker, serving=V1)
+    history = FakeHistory(fake_docker, [Recorded(Release(V1, EDGE, "7654321"), "2026-11-25T00:00:00Z", "me", "r0")])
+    monkeypatch.setattr(Engines, "swarm", property(lambda engines: swarm))
+    monkeypatch.setattr(Engines, "history", property(lambda engines: history))
+    return swarm, history
+
+
+def test_deploy_waits_until_every_replica_serves_the_pushed_digest(cluster, inv):
+    swarm, history = cluster
+    swarm.script = {
+        "web": [
+            web(running(V1, 1), running(V1, 2), update=UPDATING),
+            web(running(V2, 1), update=UPDATING),
+            web(running(V2, 1), running(V2, 2), update=UPDATING),
+            web(running(V2, 1), running(V2, 2), update=Update("completed", UPDATING.started)),
+        ],
+        "edge": [EDGE_UP],
+    }
+    result = inv("deploy")
+    assert result.code == 0, result.err
+    assert swarm.plans[0].variables["WEB_IMAGE"] == V2, "pinned by the digest the registry holds for HEAD"
+    assert "1/2 web replicas on sha256:bbbbbbbbbbbb… healthy; updating" in result.err, "a live line while it waits"
+    assert (
+        result.out.strip()
+        .splitlines()[-1]
+        .startswith("flask-service: 2/2 replicas on sha256:bbbbbbbbbbbb… (rev 1234567) healthy")
+    )
+    assert history.records[0].release == Release(V2, EDGE, HEAD), "the release that served is recorded"
+    assert history.lock is None
+    assert swarm.observed == 4 + 1, "the edge, converged at the first look, is not asked again"
+
+
+def test_a_rolled_back_update_is_one_line_that_names_what_serves_and_why(cluster, inv):
+    swarm, history = cluster
+    dead = Task(id="bad", node="n1", image=V2, state="complete", desired="shutdown", container="c1")
+    reason = "update rolled back due to failure or early termination of task bad"
+    swarm.script = {
+        "web": [
+            web(running(V1, 1), update=UPDATING),
+            web(running(V1, 1), image=V1, update=Update("rollback_started", UPDATING.started, reason), ended=[dead]),
+            web(
+                running(V1, 1),
+                running(V1, 2),
+                image=V1,
+                update=Update("rollback_completed", UPDATING.started, "rollback completed"),
+                ended=[dead],
+            ),
+        ],
+        "edge": [EDGE_UP],
+    }
+    swarm.serving_image = V1
+    result = inv("deploy")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        f"error: Swarm rolled the update of web back ({reason}): sha256:aaaaaaaaaaaa… (rev 7654321) is serving; "
+        "the failing replica's last health check: unhealthy: HTTP/1.0 503 SERVICE UNAVAILABLE"
+    )
+    assert [r.release.web for r in history.records] == [V1], "a rolled-back release is never recorded"
+    assert history.lock is None
+
+
+def test_ctrl_c_while_waiting_exits_130_lets_go_of_the_lock_and_says_swarm_goes_on(cluster, inv):
+    swarm, history = cluster
+    swarm.script = {"web": [web(running(V1, 1), update=UPDATING)], "edge": [EDGE_UP]}
+    swarm.interrupt_after = 3
+    result = inv("deploy")
+    assert result.code == 130
+    assert "Swarm goes on with flask-service" in result.err and "inv status" in result.err
+    assert history.lock is None and len(history.records) == 1
+
+
+def test_a_deploy_that_does_not_converge_in_time_says_so(cluster, inv, monkeypatch, fast_clock):
+    swarm, history = cluster
+    swarm.script = {"web": [web(running(V1, 1), update=UPDATING)], "edge": [EDGE_UP]}
+    monkeypatch.setenv("INVOKE_DOCKER_DEPLOY_TIMEOUT", "5")
+    fast_clock(2.0)
+    result = inv("deploy")
+    assert result.code == 1
+    assert "did not converge within 5s (0/2 web replicas on sha256:bbbbbbbbbbbb… healthy; updating)" in result.err
+    assert history.lock is None
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("never pushed", "HEAD (1234567) was never pushed to 127.0.0.1:5001/team; run `inv build push` first"),
+        ("unknown digest", "is not in its registry"),
+        ("no edge", "the edge of this checkout"),
+        ("registry down", "the registry 127.0.0.1:5001 does not answer"),
+        ("no registry", "no registry is set"),
+        ("locked", "holds the lock"),
+    ],
+)
+def test_deploy_failures_are_one_line_and_change_nothing(cluster, inv, fake_docker, monkeypatch, setup, message):
+    swarm, history = cluster
+    args = ["deploy"]
+    if setup == "never pushed":
+        del fake_docker.registry[f"{REGISTRY}/flask-service:1234567"]
+    if setup == "unknown digest":
+        args += ["--image", f"{REGISTRY}/flask-service@sha256:" + "d" * 64]
+    if setup == "no edge":
+        fake_docker.registry = {k: v for k, v in fake_docker.registry.items() if "-edge:" not in k}
+    if setup == "registry down":
+        fake_docker.registry_error = "dial tcp 127.0.0.1:5001: connect: connection refused"
+    if setup == "no registry":
+        monkeypatch.delenv("INVOKE_DOCKER_REGISTRY")
+    if setup == "locked":
+        history.lock = "someone@elsewhere (pid 1)"
+    result = inv(*args)
+    assert result.code == 1
+    assert message in result.err and len(result.err.strip().splitlines()) == 1
+    assert swarm.plans == [], "nothing reached the swarm"
+
+
+@pytest.mark.parametrize(
+    ("state", "manager", "message"),
+    [
+        ("inactive", False, "this engine is not in a swarm (its state: inactive); start one with `docker swarm init`"),
+        ("active", False, "this engine is a swarm worker, not a manager; point docker.manager at a manager"),
+    ],
+)
+def test_deploy_needs_a_swarm_manager(fake_docker, inv, monkeypatch, state, manager, message):
+    """Against the fake client (the engine of a test machine is shared): the real Swarm reads `docker info`."""
+    monkeypatch.setattr("tooling.engine.git.head", lambda: HEAD)
+    monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", REGISTRY)
+    fake_docker.registry[f"{REGISTRY}/flask-service:1234567"] = V2.split("@")[1]
+    fake_docker.registry[edge_reference(Settings.load({"registry": REGISTRY}))] = EDGE.split("@")[1]
+    fake_docker.swarm_state, fake_docker.swarm_manager = state, manager
+    for task in (["deploy"], ["rollback"], ["undeploy"], ["logs", "--stack"]):
+        result = inv(*task)
+        assert result.code == 1, task
+        assert message in result.err, task
+
+
+def test_rollback_redeploys_the_release_before_the_one_serving(cluster, inv):
+    swarm, history = cluster
+    history.records.insert(0, Recorded(Release(V2, EDGE, HEAD), "2026-11-26T00:00:00Z", "me", "r1"))
+    swarm.serving_image = V2
+    swarm.script = {"web": [web(running(V1, 1), running(V1, 2), image=V1)], "edge": [EDGE_UP]}
+    result = inv("rollback")
+    assert result.code == 0, result.err
+    assert swarm.plans[0].variables["WEB_IMAGE"] == V1
+    assert history.records[0].release.web == V1, "the rollback is a release of its own"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [],
+            "no release of flask-service before the one serving; "
+            "the releases it served: sha256:aaaaaaaaaaaa… (rev 7654321)",
+        ),
+        (["--to", "fedcba9"], "no release of flask-service matches 'fedcba9'"),
+    ],
+)
+def test_rollback_without_a_release_to_go_to_is_one_line(cluster, inv, args, message):
+    swarm, _ = cluster
+    result = inv("rollback", *args)
+    assert result.code == 1 and message in result.err
+    assert swarm.plans == []
+
+
+def test_rollback_of_nothing_deployed(cluster, inv):
+    swarm, _ = cluster
+    swarm.serving_image = None
+    result = inv("rollback")
+    assert result.code == 1 and "flask-service is not deployed; there is nothing to roll back" in result.err
+
+
+def test_status_shows_each_replica_of_the_stack_with_its_revision(cluster, inv):
+    swarm, _ = cluster
+    swarm.script = {"web": [web(running(V1, 1), running(V1, 2), image=V1)], "edge": [EDGE_UP]}
+    result = inv("status")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "stack flask-service (swarm, through this engine):" in lines
+    header = lines.index("stack flask-service (swarm, through this engine):") + 1
+    assert lines[header].split() == ["REPLICA", "NODE", "STATE", "HEALTH", "IMAGE", "REVISION", "AGE"]
+    assert lines[header + 1].split()[1:6] == ["node-1", "running", "healthy", "sha256:aaaaaaaaaaaa…", "7654321"]
+    assert "flask-service_web: last update completed" in result.out
+    nodes = lines.index("nodes:") + 1
+    assert lines[nodes].split() == ["NODE", "ROLE", "AVAILABILITY", "STATE", "ADDRESS", "ENGINE", "EDGE"]
+    assert lines[nodes + 1].split() == ["node-1", "leader", "active", "ready", "10.0.0.5", "26.1.5", "healthy"]
+
+
+def test_undeploy_waits_for_the_containers_and_forgets_the_history(cluster, inv):
+    _, history = cluster
+    result = inv("undeploy")
+    assert result.code == 0, result.err
+    assert result.out.strip() == "removed flask-service: 2 services, 1 network, 1 config"
+    assert "removing flask-service: 2 services, 1 network left, replicas stopping" in result.err, "a live line"
+    assert history.records == [] and history.lock is None
+    again = inv("undeploy")
+    assert again.code == 0 and "flask-service is not deployed: nothing to remove" in again.out
+
+
+def test_undeploy_says_what_would_not_go(cluster, inv, fast_clock):
+    swarm, history = cluster
+    swarm.stuck_networks = ["flask-service_backend"]  # a container of another stack still attached, say
+    fast_clock(30.0)
+    result = inv("undeploy")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "error: flask-service still has 1 network after 300s (a container outside the stack may use it: "
+        "`docker network inspect flask-service_backend`); run `inv undeploy` again"
+    )
+    assert history.lock is None
+
+
+@pytest.fixture
+def settings():
+    return Settings.load({**DEFAULTS, "registry": REGISTRY})
+
+
+@pytest.mark.parametrize(("content", "message"), [(None, "is not a file"), ("  \n", "is empty")])
+def test_a_missing_or_empty_secret_file_is_one_line(settings, tmp_path, content, message):
+    key = tmp_path / "key"
+    if content is not None:
+        key.write_text(content)
+    with pytest.raises(ToolError, match=message):
+        secret(settings.override(secret_key_file=str(key)))
+
+
+def test_no_secret_file_means_no_secret(settings):
+    assert secret(settings) is None

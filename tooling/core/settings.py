@@ -1,0 +1,262 @@
+"""The tasks' settings: declared once here, read from Invoke's config, checked before use.
+
+Invoke layers them: these defaults, then ``invoke.yaml``, then ``INVOKE_DOCKER_*`` environment
+variables; a task's flags come last, through the same ``Settings.load`` and the same checks.
+Numbers are declared as strings because Invoke casts an environment variable to its default's
+type and crashes with a traceback when that fails; they are parsed and checked here instead,
+with one clear line for a bad value that names where it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tooling.core.errors import ToolError
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+EDGE_CONTEXT = ROOT / "docker" / "edge"
+STACK_FILE = ROOT / "docker" / "stack.yml"
+
+DEFAULTS: dict[str, Any] = {
+    # The value of the project label on everything the tasks build and start; `inv clean` and
+    # `inv status` see exactly what carries it. Tests use their own, so they never touch yours.
+    "project": "flask-service",
+    "image": "flask-service",
+    "tag": "latest",
+    "container": "flask-service",
+    # Where `inv run` publishes the service: host:port on the host, 8000 in the container.
+    "host": "127.0.0.1",
+    "port": "5000",
+    # Base image for the build (build arg PYTHON_IMAGE); empty means the Dockerfile's default.
+    "base_image": "",
+    # A file of KEY=VALUE lines passed to the container at `inv run`; empty means none.
+    "env_file": "",
+    # Seconds `inv run` waits for the container to turn healthy.
+    "health_timeout": "60",
+    # Seconds `docker stop` grants gunicorn to finish its requests before it kills.
+    "stop_timeout": "25",
+    # What the engine does when the service's process dies (docs/configuration.md, restart policy).
+    "restart": "on-failure:5",
+    # Run hardened: read-only root filesystem (tmpfs on /tmp), no capabilities.
+    "hardened": True,
+    # --- beyond one machine (docs/deploying.md) ---
+    # The swarm's manager, which every stack task (deploy, rollback, undeploy, status, logs --stack)
+    # talks to: a Docker host URL (ssh://[user@]host[:port], tcp://host:port) or a Docker context's
+    # name. Empty: the local engine, as the docker CLI has it. Building and pushing stay local.
+    "manager": "",
+    # Where `inv push` sends images and `inv deploy` takes them from: host[:port]/path, e.g.
+    # 127.0.0.1:5001/team or ghcr.io/acme. Empty: not set up yet.
+    "registry": "",
+    # The Swarm stack `inv deploy` creates or updates.
+    "stack": "flask-service",
+    # The port of each swarm node where the stack's edge (nginx) answers.
+    "stack_port": "8080",
+    # How many replicas of the app the stack runs.
+    "replicas": "2",
+    # Base image for the edge (build arg NGINX_IMAGE); empty means docker/edge/Dockerfile's default.
+    "edge_base_image": "",
+    # A file holding the app's SECRET_KEY, handed to the replicas as a Docker secret; empty: none.
+    "secret_key_file": "",
+    # Seconds `inv deploy` and `inv rollback` wait for the stack to converge before giving up.
+    "deploy_timeout": "300",
+    # Where buildx reads and writes its layer cache (its --cache-from / --cache-to, e.g.
+    # type=local,src=/tmp/cache); empty: its own. The classic builder has no such cache.
+    "cache_from": "",
+    "cache_to": "",
+}
+
+CONTAINER_PORT = 8000
+# Images carry this label (set in docker/Dockerfile from the PROJECT build arg); containers the
+# tasks start carry it and the role label.
+PROJECT_LABEL = "dev.flask-service.project"
+ROLE_LABEL = "dev.flask-service.role"
+# What Docker puts on everything a stack deploy creates (services, networks, secrets, containers).
+STACK_LABEL = "com.docker.stack.namespace"
+# The image label that says which git revision an image was built from (docker/Dockerfile).
+REVISION_LABEL = "org.opencontainers.image.revision"
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$")
+# host[:port] and an optional path: 127.0.0.1:5001/team, ghcr.io/acme, registry.example
+# ssh://[user@]host[:port], tcp://host:port, unix:///path, or a Docker context's name.
+_MANAGER = re.compile(r"^((ssh|tcp)://[^\s/]+/?|unix:///\S+|[a-zA-Z0-9][a-zA-Z0-9_.+-]*)?$")
+_OPTIONAL_REGISTRY = re.compile(r"^([a-zA-Z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*)?$")
+
+
+def config_defaults() -> dict[str, Any]:
+    """What ``ns.configure`` receives under the ``docker`` key."""
+    return dict(DEFAULTS)
+
+
+def config_source(key: str) -> str:
+    """Where a setting that came from configuration can be fixed."""
+    return f"docker.{key} (invoke.yaml or INVOKE_DOCKER_{key.upper()})"
+
+
+def flag_source(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _port(where: str, value: object) -> int:
+    """A host port: a whole number from 0 (any free port) to 65535."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ToolError(f"{where}: {value!r} is not a port; give a number from 1 to 65535, or 0 for any free port")
+    return int(text)
+
+
+def _address(where: str, value: object) -> str:
+    """An IP address the engine can publish on (Docker takes no host names there)."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip().strip("[]")))
+    except ValueError:
+        raise ToolError(
+            f"{where}: {value!r} is not an IP address; give one such as 127.0.0.1 (this machine only) "
+            "or 0.0.0.0 (every interface)"
+        ) from None
+
+
+def _count(where: str, value: object, lowest: int, highest: int, what: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not lowest <= int(text) <= highest:
+        raise ToolError(f"{where}: {value!r} is not {what} from {lowest} to {highest}")
+    return int(text)
+
+
+def _seconds(where: str, value: object) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) == 0:
+        raise ToolError(f"{where}: {value!r} is not a whole number of seconds above 0")
+    return int(text)
+
+
+def _text(where: str, value: object, pattern: re.Pattern[str] | None = None) -> str:
+    if not isinstance(value, str) or (pattern and not pattern.match(value)):
+        raise ToolError(f"{where}: {value!r} is not a valid value; see docs/configuration.md")
+    return value
+
+
+def _manager(where: str, value: object) -> str:
+    text = str(value).strip()
+    if not _MANAGER.match(text):
+        scheme = text.split("://", 1)[0] if "://" in text else ""
+        what = f"its scheme {scheme}:// is not one Docker speaks here" if scheme else "it is not a context name"
+        raise ToolError(
+            f"{where}: {value!r}: {what}; give ssh://[user@]host[:port], tcp://host:port, or a Docker context's name"
+        )
+    return text
+
+
+def _flag(where: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ToolError(f"{where}: {value!r} is not true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    image: str
+    tag: str
+    container: str
+    host: str
+    port: int
+    base_image: str
+    env_file: str
+    health_timeout: int
+    stop_timeout: int
+    restart: str
+    hardened: bool
+    manager: str
+    registry: str
+    stack: str
+    stack_port: int
+    replicas: int
+    edge_base_image: str
+    secret_key_file: str
+    deploy_timeout: int
+    cache_from: str
+    cache_to: str
+
+    @classmethod
+    def load(cls, config: Mapping[str, Any], flags: Mapping[str, object] | None = None) -> Settings:
+        """Check every value of ``config`` (Invoke's ``c.config.docker``) with the ``flags`` that
+        were given laid over it (a flag beats config; None means not given); one line per mistake,
+        naming the flag or the setting it came from."""
+        given = {key: value for key, value in (flags or {}).items() if value is not None}
+        unknown = sorted(set(config) - set(DEFAULTS)) or sorted(set(given) - set(DEFAULTS))
+        if unknown:
+            raise ToolError(f"unknown setting docker.{unknown[0]}; known: {', '.join(DEFAULTS)}")
+        values = {**DEFAULTS, **config, **given}
+
+        def where(key: str) -> str:
+            return flag_source(key) if key in given else config_source(key)
+
+        return cls(
+            project=_text(where("project"), values["project"], _NAME),
+            image=_text(where("image"), values["image"], _IMAGE),
+            tag=_text(where("tag"), values["tag"], _TAG),
+            container=_text(where("container"), values["container"], _NAME),
+            host=_address(where("host"), values["host"]),
+            port=_port(where("port"), values["port"]),
+            base_image=_text(where("base_image"), values["base_image"] or ""),
+            env_file=_text(where("env_file"), values["env_file"] or ""),
+            health_timeout=_seconds(where("health_timeout"), values["health_timeout"]),
+            stop_timeout=_seconds(where("stop_timeout"), values["stop_timeout"]),
+            restart=_text(where("restart"), values["restart"], _RESTART),
+            hardened=_flag(where("hardened"), values["hardened"]),
+            manager=_manager(where("manager"), values["manager"] or ""),
+            registry=_text(where("registry"), (values["registry"] or "").rstrip("/"), _OPTIONAL_REGISTRY),
+            stack=_text(where("stack"), values["stack"], _NAME),
+            stack_port=_count(where("stack_port"), values["stack_port"], 1, 65535, "a port"),
+            replicas=_count(where("replicas"), values["replicas"], 1, 100, "a number of replicas"),
+            edge_base_image=_text(where("edge_base_image"), values["edge_base_image"] or ""),
+            secret_key_file=_text(where("secret_key_file"), values["secret_key_file"] or ""),
+            deploy_timeout=_seconds(where("deploy_timeout"), values["deploy_timeout"]),
+            cache_from=_text(where("cache_from"), values["cache_from"] or ""),
+            cache_to=_text(where("cache_to"), values["cache_to"] or ""),
+        )
+
+    def override(self, **values: object) -> Settings:
+        """These settings with ``values`` laid over them, checked like everything else (tests and
+        the benchmark run under names and tags of their own this way)."""
+        return Settings.load({**dataclasses.asdict(self), **values})
+
+    @property
+    def reference(self) -> str:
+        return f"{self.image}:{self.tag}"
+
+    @property
+    def edge_image(self) -> str:
+        """The edge's image name (its tag follows docker/edge/'s content)."""
+        return f"{self.image}-edge"
+
+    @property
+    def python_image(self) -> str:
+        """The base image a build uses: the setting, or else the Dockerfile's default."""
+        return self.base_image or dockerfile_base_image()
+
+
+def from_invoke() -> Settings:
+    """Settings as `inv` sees them (defaults, invoke.yaml, INVOKE_DOCKER_*), for code outside tasks."""
+    from invoke import Config
+
+    config = Config(defaults={"docker": config_defaults()}, project_location=ROOT)
+    config.load_project()
+    config.load_shell_env()
+    return Settings.load(config.docker)
+
+
+def dockerfile_base_image() -> str:
+    """The base image the Dockerfile uses when no PYTHON_IMAGE build arg is given."""
+    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)", DOCKERFILE.read_text(), re.MULTILINE)
+    return match.group(1) if match else "unknown"

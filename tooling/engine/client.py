@@ -1,0 +1,163 @@
+"""A client of a Docker engine: connecting to one that answers, running the docker CLI with the
+client's own settings, the daemon's raw JSON, and the one line of an error that says what happened.
+
+Nothing in engine/ prints: it returns data or raises ToolError. python-on-whales (and the pydantic
+it brings) is imported inside functions, so that ``inv --list`` and ``inv --help`` never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from typing import TYPE_CHECKING, Any
+
+from tooling.core.errors import ToolError
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+    from python_on_whales.exceptions import DockerException
+
+# Lines the CLI adds to its errors that never say what went wrong.
+_NOISE = ("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx")
+_MISSING = "Error: No such object:"
+
+
+class EngineUnavailable(ToolError):
+    """No client, or no daemon answering it: ``part`` says which, ``problem`` and ``fix`` what."""
+
+    def __init__(self, part: str, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.part = part
+        self.problem = problem
+        self.fix = fix
+
+
+# How long an engine elsewhere may take to answer before it is called unreachable. The docker CLI
+# gives SSH 30 s to connect (its `-o ConnectTimeout=30`); a TCP host that drops packets would
+# otherwise hang for the kernel's own timeout, minutes.
+REMOTE_TIMEOUT = 40.0
+
+
+def connect(manager: str = "") -> DockerClient:
+    """A client whose daemon answers, or an EngineUnavailable that says how to get one.
+
+    ``manager`` empty: the engine the user's own docker CLI talks to (DOCKER_HOST, the current
+    context, or the default socket). Else a Docker host URL (ssh://, tcp://, unix://) or the name of
+    a Docker context, handed to the CLI as it is: its SSH transport runs the user's `ssh`, with the
+    user's config and agent."""
+    from python_on_whales import DockerClient
+
+    if shutil.which("docker") is None:
+        raise EngineUnavailable(
+            "client", "no docker client on PATH", "install Docker (https://docs.docker.com/get-docker/) and try again"
+        )
+    if not manager:
+        client = DockerClient()
+        problem = _answers(client, timeout=None)
+        if problem:
+            where = os.environ.get("DOCKER_HOST") or "the default socket"
+            raise EngineUnavailable(
+                "daemon",
+                f"the Docker daemon at {where} does not answer ({problem})",
+                "start Docker (Docker Desktop, or `sudo systemctl start docker`), or fix DOCKER_HOST",
+            )
+        return client
+    client = DockerClient(host=manager) if "://" in manager else DockerClient(context=manager)
+    problem = _answers(client, timeout=REMOTE_TIMEOUT)
+    if problem:
+        raise EngineUnavailable("manager", f"the manager {manager} does not answer ({problem})", _fix(manager, problem))
+    return client
+
+
+def _answers(client: DockerClient, timeout: float | None) -> str:
+    """ "" when the client's daemon answers `docker version`; else the line that says why not."""
+    from python_on_whales.exceptions import DockerException
+
+    said: list[str] = []
+
+    def ask() -> None:
+        try:
+            client.version()
+            said.append("")
+        except DockerException as error:
+            said.append(last_error_line(error))
+
+    if timeout is None:
+        ask()
+        return said[0]
+    # The call cannot be given a timeout itself: wait for it in a thread (a daemon one: an engine
+    # that never answers must not keep this process alive either).
+    waiter = threading.Thread(target=ask, name="engine-probe", daemon=True)
+    waiter.start()
+    waiter.join(timeout)
+    return said[0] if said else f"no answer within {timeout:.0f}s"
+
+
+def _fix(manager: str, problem: str) -> str:
+    """The likeliest fix for a manager that does not answer, by what the CLI said."""
+    host = manager.split("://", 1)[-1].split("/", 1)[0]
+    lowered = problem.lower()
+    if "://" not in manager:
+        if "not found" in lowered or "does not exist" in lowered:
+            return f"no Docker context is called {manager} (`docker context ls` lists them); fix docker.manager"
+        return f"check the context's endpoint with `docker --context {manager} version`"
+    if manager.startswith("ssh://"):
+        if "permission denied" in lowered or "authentication" in lowered:
+            return (
+                f"ssh refused the login to {host}: add your key to the agent (`ssh-add`) or to the host's "
+                f"authorized_keys, then check with `ssh {host} docker version`"
+            )
+        if "host key" in lowered:
+            return f"ssh does not trust {host}'s host key yet: connect once with `ssh {host}` and accept it"
+        if "command not found" in lowered or "dial-stdio" in lowered:
+            return f"{host} has no docker CLI for the SSH transport (`docker system dial-stdio`): install it there"
+        return f"check the address, that the host is up and sshd runs there: `ssh {host} docker version`"
+    return f"check that an engine listens at {manager} and that this machine may reach it"
+
+
+def last_error_line(error: DockerException | str | None, limit: int = 240) -> str:
+    """The most telling line of a docker error: its last non-empty line that is not a notice, shortened."""
+    if isinstance(error, str) or error is None:
+        text = error
+    else:  # its str() is python-on-whales' summary, which never names the cause
+        text = error.stderr or error.stdout or f"`{' '.join(error.docker_command)}` exited with {error.return_code}"
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(_NOISE)]
+    line = lines[-1] if lines else "no error output"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def cli(client: DockerClient, *args: str) -> str:
+    """What `docker ARGS...` prints, run by python-on-whales with the client's own settings
+    (for what its API lacks: filters it does not pass, the daemon's raw JSON)."""
+    from python_on_whales.utils import run
+
+    return str(run([*client.docker_cmd, *args]) or "")
+
+
+def ids(client: DockerClient, *args: str) -> list[str]:
+    """The IDs a `docker ... ls -q` / `ps -q` prints."""
+    return cli(client, *args).split()
+
+
+def inspect(client: DockerClient, *found: str) -> list[dict[str, Any]]:
+    """The daemon's own JSON for these objects; only the keys a caller reads matter, so a change
+    elsewhere in the daemon's answer breaks nothing.
+
+    An object gone since it was listed (a task Swarm pruned, a config just removed) is left out:
+    what a listing followed by an inspect finds is what still exists."""
+    from python_on_whales.exceptions import DockerException
+
+    if not found:
+        return []
+    try:
+        printed = cli(client, "inspect", *found)
+    except DockerException as error:
+        said = [line for line in (error.stderr or "").splitlines() if line.strip()]
+        if not said or not all(line.startswith(_MISSING) for line in said):
+            raise
+        printed = error.stdout or "[]"  # the objects that do exist, as usual
+    answer: list[dict[str, Any]] = json.loads(printed)
+    return answer

@@ -1,0 +1,58 @@
+"""What one `docker stack deploy` is asked to do: the stack file, the variables it is filled with
+(images pinned by digest, replicas, port), and an overlay for the app's secret. Data only."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tooling.core.settings import STACK_FILE, Settings
+from tooling.models.release import Release
+
+SECRET_TARGET = "secret_key"
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str  # carries a hash of the value: a Docker secret cannot change in place
+    file: Path
+
+
+def secret(stack: str, value: bytes, file: Path) -> Secret:
+    """The Docker secret that holds ``value`` (read from ``file``) for ``stack``."""
+    return Secret(name=f"{stack}_{SECRET_TARGET}_{hashlib.sha256(value).hexdigest()[:12]}", file=file)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The arguments of one `docker stack deploy`."""
+
+    stack: str
+    files: list[Path]
+    variables: dict[str, str]
+    overlay: dict[str, Any] | None = None  # laid over docker/stack.yml when there is a secret
+
+
+def plan(settings: Settings, release: Release, replicas: int, key: Secret | None) -> Plan:
+    variables = {
+        "WEB_IMAGE": release.web,
+        "EDGE_IMAGE": release.edge,
+        "WEB_REPLICAS": str(replicas),
+        "STACK_PORT": str(settings.stack_port),
+        "PROJECT": settings.project,
+    }
+    overlay: dict[str, Any] | None = None
+    if key is not None:
+        overlay = {
+            "version": "3.8",
+            "services": {
+                "web": {
+                    "environment": {"SERVICE_SECRET_KEY_FILE": f"/run/secrets/{SECRET_TARGET}"},
+                    "secrets": [{"source": SECRET_TARGET, "target": SECRET_TARGET}],
+                }
+            },
+            "secrets": {SECRET_TARGET: {"name": key.name, "file": str(key.file)}},
+        }
+    return Plan(stack=settings.stack, files=[STACK_FILE], variables=variables, overlay=overlay)
