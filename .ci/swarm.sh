@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make this engine a one-node swarm manager, for the deploy checks. CI plumbing: a developer
-# runs `docker swarm init` once (see README, "Beyond one machine"), or points DOCKER_HOST at a
+# runs `docker swarm init` once (docs/deploying.md), or points docker.manager at a
 # manager of their team's swarm.
 set -euo pipefail
 

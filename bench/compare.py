@@ -65,7 +65,7 @@ def measure_builds(subject: Subject, repeats: int) -> dict[str, Any]:
         say(f"{subject.name}: cold build {n + 1}/{repeats}")
         cold.append(subject.build(cache=False))
     # A developer's cache is warm from their last build; so is ours before the code-change rebuilds.
-    # (After a --no-cache build the classic builder misses its cache once more; see README, Numbers.)
+    # (After a --no-cache build the classic builder misses its cache once more; see docs/benchmarks.md.)
     subject.build(cache=True)
     image = subject.client.image.inspect(subject.tag)
     rebuilds = []
