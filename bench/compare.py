@@ -29,6 +29,7 @@ from typing import Any
 from bench import report, throughput
 from bench.subjects import Ours, Subject, Tutorial, Variant, contexts
 from tooling.core.settings import ROOT, from_invoke
+from tooling.core.waiting import WaitTimeout, wait_until
 from tooling.engine.client import connect
 from tooling.engine.containers import url
 from tooling.verbs.clean import clean_project
@@ -41,16 +42,17 @@ def say(text: str) -> None:
 
 
 def first_200(address: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         try:
             with urllib.request.urlopen(f"{address}/test", timeout=1) as answer:
-                if answer.status == 200:
-                    return
+                return bool(answer.status == 200)
         except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.005)
-    raise RuntimeError(f"{address}/test never answered 200")
+            return False
+
+    try:
+        wait_until(answers, timeout=timeout, interval=0.005)
+    except WaitTimeout:
+        raise RuntimeError(f"{address}/test never answered 200") from None
 
 
 def memory_mib(client: Any, container: Any) -> float:

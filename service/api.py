@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 
 bp = Blueprint("api", __name__)
 
@@ -35,5 +35,6 @@ def sleep() -> dict[str, object]:
         seconds = -1.0
     if not 0 <= seconds <= MAX_SLEEP_SECONDS:
         abort(400, description=f"seconds must be a number from 0 to {MAX_SLEEP_SECONDS:g}")
+    current_app.logger.info("sleeping for %gs", seconds)  # a test waits for this line, not for time
     time.sleep(seconds)
     return {"slept": seconds}

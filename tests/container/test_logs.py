@@ -2,10 +2,10 @@
 the app's events on stderr, health checks left out; and workers that follow the CPU quota."""
 
 import json
-import time
 import uuid
 
 from tests.engine import RUN_ID, http, remove, start_test_service
+from tooling.core.waiting import wait_until
 from tooling.engine.containers import labels, start_container
 
 
@@ -18,8 +18,12 @@ def lines(client, container, stream):
 def test_access_lines_are_json_and_health_checks_are_left_out(docker_client, service):
     probe = uuid.uuid4().hex
     http("GET", f"{service.url}/test?probe={probe}", headers={"User-Agent": 'smoke "é"/1'})
-    time.sleep(1.5)  # access lines leave in batches, at least once a second
-    events = [json.loads(line) for line in lines(docker_client, service.container, "stdout")]  # each parses
+
+    def written() -> list[str] | None:  # access lines leave in batches, at least once a second
+        found = lines(docker_client, service.container, "stdout")
+        return found if any(probe in line for line in found) else None
+
+    events = [json.loads(line) for line in wait_until(written, timeout=10, interval=0.2)]  # each parses
     (mine,) = [e for e in events if probe in e["path"]]
     assert (mine["logger"], mine["method"], mine["status"]) == ("access", "GET", 200)
     assert mine["path"] == f"/test?probe={probe}" and mine["bytes"] == len("test_endpoint_get")
@@ -32,8 +36,7 @@ def test_text_access_lines_when_asked_for(docker_client, image, settings, pytest
     running = start_test_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
     try:
         http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1'})
-        time.sleep(1.5)
-        (line,) = lines(docker_client, running.container, "stdout")
+        (line,) = wait_until(lambda: lines(docker_client, running.container, "stdout"), timeout=10, interval=0.2)
         assert line.split(" ", 1)[1].startswith('"GET /test" 200 17 ')
         assert line.endswith('ms "smoke \\x22quoted\\x22/1"'), "quotes escaped: one request, one line"
     finally:
@@ -46,6 +49,16 @@ def test_gunicorns_own_lines_are_the_apps_json(docker_client, service):
     assert {"time", "level", "logger", "message"} <= set(events[0])
 
 
+WORKERS = "import runpy; print(runpy.run_path('/app/docker/gunicorn.conf.py')['workers'])"
+
+
+def children_of_pid_1(container):
+    out = container.execute(
+        ["sh", "-c", 'for s in /proc/[0-9]*/stat; do set -- $(cat $s); [ "$4" = 1 ] && echo $1; done; true']
+    )
+    return out.split()
+
+
 def test_workers_follow_the_cpu_quota(docker_client, image):
     """`--cpus 0.5` on a bigger machine: one CPU's worth, so 2 x 1 + 1 workers, not one per host CPU."""
     container = start_container(
@@ -53,11 +66,9 @@ def test_workers_follow_the_cpu_quota(docker_client, image):
         cpus=0.5, labels=labels(f"flask-service-quota-{RUN_ID}", "test"),
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while (booted := container.logs().count("Booting worker")) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1)
-        assert container.logs().count("Booting worker") == 3
-        assert booted == 3
+        # What gunicorn.conf.py computes inside the container, on its own cgroup; then that many boot.
+        assert str(container.execute(["python3", "-c", WORKERS])).strip() == "3"
+        wait_until(lambda: container.logs().count("Booting worker") >= 3, timeout=30, interval=0.2)
+        assert len(children_of_pid_1(container)) == 3
     finally:
         container.remove(force=True)

@@ -1,6 +1,9 @@
-"""Push, deploy, update, a broken release, rollback, the lock and slow clients, on a real swarm and
-a real registry, under constant traffic from the host through the edge. The steps build on each
-other, in this order: v1, then v2, then a release whose health check fails, then back to v1."""
+"""Push, deploy, update, a broken release, rollback, the lock and slow clients, on this engine's
+swarm and a real registry, under constant traffic from the host through the edge.
+
+Each test asks for the state it needs (`checkout.serve("v1", "v2")`: v2 serving with v1 before it
+in the history), building, pushing and deploying what is missing: every test runs alone
+(`nox -s deploy -- -k rollback`) as well as after the others, which then find their state ready."""
 
 from __future__ import annotations
 
@@ -11,78 +14,35 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import AUTH_REGISTRY, Checkout, free_port, traffic
+from tests.deploy.conftest import AUTH_REGISTRY
 from tests.engine import http, sh
-from tooling import engine
-from tooling.settings import STACK_LABEL
-
-RELEASES: dict[str, dict[str, str]] = {}  # v1, v2, broken: their revision and digest
-
-
-@pytest.fixture
-def report(capsys):
-    """Print a figure of the run whatever pytest captures: the figures are part of the result."""
-
-    def say(text: str) -> None:
-        with capsys.disabled():
-            print(f"\n{text}")
-
-    return say
+from tests.shipping import Checkout, free_port, traffic
+from tooling.core.settings import STACK_LABEL
+from tooling.core.waiting import wait_until
+from tooling.engine.client import cli, ids
 
 
-def spec(client: Any, checkout: Checkout) -> dict[str, Any]:
-    """The web service as Swarm holds it: its image and its spec's version."""
-    found = engine.inspect(client, f"{checkout.stack}_web")[0]
-    return {"image": found["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"], "version": found["Version"]["Index"]}
-
-
-def replicas(client: Any, checkout: Checkout) -> list[dict[str, Any]]:
-    """The running web replicas: their image and state."""
-    ids = engine.ids(
-        client, "service", "ps", "-q", "--no-trunc", "--filter", "desired-state=running", f"{checkout.stack}_web"
-    )
-    return [
-        {"image": t["Spec"]["ContainerSpec"]["Image"], "state": t["Status"]["State"]}
-        for t in engine.inspect(client, *ids)
-    ]
-
-
-def ship(checkout: Checkout, name: str) -> str:
-    """`inv build push` of the checkout's HEAD; the app's digest, which push ends with."""
-    built = checkout.inv("build")
-    assert built.returncode == 0, built.stderr[-2000:]
-    pushed = checkout.inv("push")
-    assert pushed.returncode == 0, pushed.stderr
-    digest = pushed.stdout.strip().splitlines()[-1]
-    assert "@sha256:" in digest
-    RELEASES[name] = {"digest": digest}
-    return digest
-
-
-def served_revision(checkout: Checkout) -> str:
-    return str(http("GET", f"{checkout.url}/version").json()["revision"])
-
-
-def test_1_push_then_deploy_v1(cluster, checkout):
-    digest = ship(checkout, "v1")
+def test_push_then_deploy(checkout: Checkout):
+    release = checkout.ship("v1")
     deployed = checkout.inv("deploy")
     assert deployed.returncode == 0, deployed.stderr
-    assert f"2/2 replicas on {digest.split('@')[1][:19]}" in deployed.stdout
-    assert spec(cluster, checkout)["image"] == digest, "the stack runs the pushed image, pinned by digest"
-    running = replicas(cluster, checkout)
-    assert [r["image"] for r in running] == [digest, digest] and {r["state"] for r in running} == {"running"}
+    assert f"2/2 replicas on {release.digest.split('@')[1][:19]}" in deployed.stdout
+    assert "the edge answers at http://127.0.0.1:" in deployed.stdout, "where, from this machine"
+    assert checkout.serving() == release.digest, "the stack runs the pushed image, pinned by digest"
+    running = checkout.replicas()
+    assert [r["image"] for r in running] == [release.digest] * 2 and {r["state"] for r in running} == {"running"}
     assert http("GET", f"{checkout.url}/test").text == "test_endpoint_get"
-    RELEASES["v1"]["revision"] = served_revision(checkout)
+    assert checkout.served_revision() == release.commit
 
 
-def test_2_the_secret_reaches_the_app_and_nowhere_else(cluster, checkout):
+def test_the_secret_reaches_the_app_and_nowhere_else(checkout: Checkout):
+    release = checkout.serve("v1")
     value = Path(checkout.env["INVOKE_DOCKER_SECRET_KEY_FILE"]).read_text()
-    ids = engine.ids(cluster, "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={checkout.stack}_web")
-    replica = cluster.container.inspect(ids[0])
+    found = ids(checkout.manager, "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={checkout.stack}_web")
+    replica = checkout.manager.container.inspect(found[0])
     # The key as the app reads it, compared by its hash: the value itself never leaves the replica.
     check = (
         "import hashlib; from service.config import from_environ; "
@@ -90,56 +50,53 @@ def test_2_the_secret_reaches_the_app_and_nowhere_else(cluster, checkout):
     )
     assert sh(replica, f'python3 -c "{check}"').strip() == hashlib.sha256(value.encode()).hexdigest()
     seen = [
-        engine.cli(cluster, "service", "inspect", f"{checkout.stack}_web"),
-        engine.cli(cluster, "inspect", *ids),
-        engine.cli(cluster, "history", "--no-trunc", RELEASES["v1"]["digest"]),
-        engine.cli(cluster, "service", "logs", f"{checkout.stack}_web"),
+        cli(checkout.manager, "service", "inspect", f"{checkout.stack}_web"),
+        cli(checkout.manager, "inspect", *found),
+        cli(checkout.manager, "history", "--no-trunc", release.digest),
+        cli(checkout.manager, "service", "logs", f"{checkout.stack}_web"),
         checkout.inv("logs", "--stack", "--tail", "100").stdout,
         checkout.inv("status").stdout,
     ]
     assert not [text for text in seen if value in text]
 
 
-def test_3_rollback_before_any_other_release_is_refused(cluster, checkout):
-    before = spec(cluster, checkout)
-    result = checkout.inv("rollback")
+def test_a_rollback_to_a_release_never_served_is_refused(checkout: Checkout):
+    checkout.serve("v1")
+    before = checkout.serving()
+    result = checkout.inv("rollback", "--to", "fedcba9")
     assert result.returncode == 1
-    assert f"no release of {checkout.stack} before the one serving" in result.stderr
-    assert spec(cluster, checkout) == before
+    assert f"no release of {checkout.stack} matches 'fedcba9'; the releases it served: " in result.stderr
+    assert checkout.serving() == before
 
 
-def test_4_a_commit_never_pushed_cannot_be_deployed(cluster, checkout):
-    head = checkout.commit("service/api.py", '"""The service\'s endpoints', '"""The service\'s endpoints (v2)', "v2")
-    before = spec(cluster, checkout)
+def test_a_commit_never_pushed_cannot_be_deployed(checkout: Checkout):
+    checkout.serve("v1")
+    before = checkout.serving()
+    head = checkout.unpushed_commit()
     result = checkout.inv("deploy")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: HEAD ({head[:7]}) was never pushed")
-    assert spec(cluster, checkout) == before
+    assert checkout.serving() == before
 
 
-def test_5_an_update_to_v2_drops_no_request(cluster, checkout, report):
-    digest = ship(checkout, "v2")
+def test_an_update_drops_no_request(checkout: Checkout, report):
+    checkout.serve("v1")
+    release = checkout.ship("v2")
     with traffic(f"{checkout.url}/test") as load:
         started = time.monotonic()
         deployed = checkout.inv("deploy")
         took = time.monotonic() - started
     assert deployed.returncode == 0, deployed.stderr
-    report(f"update to v2 under load: {load.summary()}, converged {took:.0f}s after `inv deploy` began")
-    assert load.figures["requests"] > 1000
+    report(f"update v1 -> v2 under load: {load.summary()}, converged {took:.0f}s after `inv deploy` began")
+    assert load.requests > 1000
     assert load.failed == 0, load.summary()
-    assert [r["image"] for r in replicas(cluster, checkout)] == [digest, digest]
-    RELEASES["v2"]["revision"] = served_revision(checkout)
-    assert RELEASES["v2"]["revision"] != RELEASES["v1"]["revision"]
+    assert [r["image"] for r in checkout.replicas()] == [release.digest] * 2
+    assert checkout.served_revision() == release.commit
 
 
-def test_6_a_release_that_never_turns_healthy_is_rolled_back_and_drops_no_request(cluster, checkout, report):
-    checkout.commit(
-        "service/config.py",
-        '"MAINTENANCE_FILE": "/tmp/maintenance"',
-        '"MAINTENANCE_FILE": "/etc/hostname"',
-        "broken: /healthz answers 503",
-    )
-    broken = ship(checkout, "broken")
+def test_a_release_that_never_turns_healthy_is_rolled_back_and_drops_no_request(checkout: Checkout, report):
+    serving = checkout.serve("v1", "v2")
+    broken = checkout.ship("broken")
     with traffic(f"{checkout.url}/test") as load:
         started = time.monotonic()
         deployed = checkout.inv("deploy")
@@ -147,32 +104,38 @@ def test_6_a_release_that_never_turns_healthy_is_rolled_back_and_drops_no_reques
     report(f"broken release under load: {load.summary()}, rolled back {took:.0f}s after `inv deploy` began")
     assert deployed.returncode == 1
     said = deployed.stderr.strip().splitlines()[-1]
-    v2 = RELEASES["v2"]["digest"].split("@")[1][:19]
     assert said.startswith("error: Swarm rolled the update of web back (update rolled back due to failure"), said
-    assert f"{v2}… (rev {RELEASES['v2']['revision'][:7]}) is serving" in said
+    assert f"{serving.digest.split('@')[1][:19]}… (rev {serving.commit[:7]}) is serving" in said
     assert "unhealthy: HTTP/1.0 503" in said, "the failing replica's health check says why"
     assert load.failed == 0, load.summary()
-    assert [r["image"] for r in replicas(cluster, checkout)] == [RELEASES["v2"]["digest"]] * 2
-    assert broken not in [spec(cluster, checkout)["image"]]
+    assert [r["image"] for r in checkout.replicas()] == [serving.digest] * 2
+    assert checkout.serving() != broken.digest
 
 
-def test_7_rollback_goes_back_to_v1_and_drops_no_request(cluster, checkout, report):
+def test_rollback_goes_back_to_the_release_before_and_drops_no_request(checkout: Checkout, report):
+    checkout.serve("v1", "v2")
+    before = checkout.releases["v1"]
     with traffic(f"{checkout.url}/test") as load:
         rolled = checkout.inv("rollback")
-    report(f"rollback to v1 under load: {load.summary()}")
+    report(f"rollback v2 -> v1 under load: {load.summary()}")
     assert rolled.returncode == 0, rolled.stderr
     assert load.failed == 0, load.summary()
-    assert served_revision(checkout) == RELEASES["v1"]["revision"]
-    assert [r["image"] for r in replicas(cluster, checkout)] == [RELEASES["v1"]["digest"]] * 2
+    assert checkout.served_revision() == before.commit
+    assert [r["image"] for r in checkout.replicas()] == [before.digest] * 2
 
 
-def test_8_a_second_deploy_while_one_runs_is_refused_and_ctrl_c_lets_go(cluster, checkout):
-    first = checkout.popen("deploy", "--image", RELEASES["v2"]["digest"])
-    deadline = time.monotonic() + 60
-    while not engine.ids(cluster, "config", "ls", "-q", "--filter", f"name={checkout.stack}-deploy-lock"):
-        assert first.poll() is None and time.monotonic() < deadline, "the first deploy never took the lock"
-        time.sleep(0.2)
-    second = checkout.inv("deploy", "--image", RELEASES["v2"]["digest"])
+def test_a_second_deploy_while_one_runs_is_refused_and_ctrl_c_lets_go(checkout: Checkout):
+    release = checkout.serve("v1", "v2")
+    other = checkout.releases["v1"].digest
+    first = checkout.popen("deploy", "--image", other)
+    lock = f"name={checkout.stack}-deploy-lock"
+
+    def locked() -> bool:
+        assert first.poll() is None, "the first deploy ended before it took the lock"
+        return bool(ids(checkout.manager, "config", "ls", "-q", "--filter", lock))
+
+    wait_until(locked, timeout=60, interval=0.2)
+    second = checkout.inv("deploy", "--image", release.digest)
     if first.poll() is not None:
         out, err = first.communicate()
         pytest.fail(f"the first deploy ended (exit {first.returncode}) before the second tried: {out}{err}")
@@ -182,19 +145,22 @@ def test_8_a_second_deploy_while_one_runs_is_refused_and_ctrl_c_lets_go(cluster,
     _, err = first.communicate(timeout=60)
     assert first.returncode == 130
     assert "Swarm goes on" in err
-    assert not engine.ids(cluster, "config", "ls", "-q", "--filter", f"name={checkout.stack}-deploy-lock")
-    again = checkout.inv("deploy", "--image", RELEASES["v2"]["digest"])  # waits for what Swarm went on with
+    assert not ids(checkout.manager, "config", "ls", "-q", "--filter", lock)
+    again = checkout.inv("deploy", "--image", release.digest)  # waits for what Swarm went on with
     assert again.returncode == 0, again.stderr
+    assert checkout.serving() == release.digest
 
 
-def test_9_slow_clients_at_the_edge_do_not_stop_normal_requests(checkout, report):
+def test_slow_clients_at_the_edge_do_not_stop_normal_requests(checkout: Checkout, report):
+    checkout.serve("v1")
+    port = int(checkout.url.rsplit(":", 1)[1])
     stop = threading.Event()
 
     def slow_client() -> None:
         """A header line every 2 s, never finishing; when cut, it comes back."""
         while not stop.is_set():
             try:
-                with socket.create_connection(("127.0.0.1", checkout.port), timeout=5) as conn:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
                     conn.sendall(b"GET /test HTTP/1.1\r\nHost: x\r\n")
                     while not stop.wait(2):
                         conn.sendall(b"X-Slow: 1\r\n")
@@ -220,9 +186,11 @@ def test_9_slow_clients_at_the_edge_do_not_stop_normal_requests(checkout, report
 
 
 @pytest.mark.parametrize("case", ["registry down", "not logged in", "unknown digest"])
-def test_10_what_cannot_be_had_is_one_line_and_changes_nothing(cluster, checkout, case):
-    before = spec(cluster, checkout)
+def test_what_cannot_be_had_is_one_line_and_changes_nothing(checkout: Checkout, case):
+    release = checkout.serve("v1")
+    before = checkout.serving()
     if case == "registry down":
+        assert checkout.inv("build").returncode == 0, "the image of HEAD, so that push gets as far as the registry"
         registry = f"127.0.0.1:{free_port()}/nobody"
         results = [checkout.inv(task, INVOKE_DOCKER_REGISTRY=registry) for task in ("push", "deploy")]
         expected = "does not answer"
@@ -233,7 +201,7 @@ def test_10_what_cannot_be_had_is_one_line_and_changes_nothing(cluster, checkout
         results = [checkout.inv("push", "--allow-dirty", INVOKE_DOCKER_REGISTRY=f"{auth}/team")]
         expected = f"the registry {auth} wants a login"
     else:
-        unknown = RELEASES["v1"]["digest"].split("@")[0] + "@sha256:" + "0" * 64
+        unknown = release.digest.split("@")[0] + "@sha256:" + "0" * 64
         results = [checkout.inv("deploy", "--image", unknown)]
         expected = "is not in its registry"
     for result in results:
@@ -241,15 +209,16 @@ def test_10_what_cannot_be_had_is_one_line_and_changes_nothing(cluster, checkout
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and expected in last, result.stderr
         assert "Traceback" not in result.stderr
-    assert spec(cluster, checkout) == before, "nothing changed in the cluster"
+    assert checkout.serving() == before, "nothing changed in the cluster"
 
 
-def test_11_undeploy_leaves_nothing_of_the_stack(cluster, checkout):
+def test_undeploy_leaves_nothing_of_the_stack(checkout: Checkout):
+    checkout.serve("v1")
     result = checkout.inv("undeploy")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"removed {checkout.stack}: 2 services, 1 network")
     label = f"label={STACK_LABEL}={checkout.stack}"
     for kind in ("service", "secret", "network"):
-        assert engine.ids(cluster, kind, "ls", "-q", "--filter", label) == [], kind
-    assert engine.ids(cluster, "ps", "-aq", "--filter", label) == []
-    assert engine.ids(cluster, "config", "ls", "-q", "--filter", f"name={checkout.stack}") == [], "history and lock"
+        assert ids(checkout.manager, kind, "ls", "-q", "--filter", label) == [], kind
+    assert ids(checkout.manager, "ps", "-aq", "--filter", label) == []
+    assert ids(checkout.manager, "config", "ls", "-q", "--filter", f"name={checkout.stack}") == [], "history and lock"

@@ -5,13 +5,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 import pytest
 
 from tests.engine import RUN_ID, http
 from tooling.core.settings import ROOT
+from tooling.core.waiting import wait_until
 from tooling.engine.containers import project_containers, project_images
 
 
@@ -53,11 +53,13 @@ def test_build_run_use_stop_clean(inv, docker_client):
     url = found.group(1)
     assert http("GET", f"{url}/test").text == "test_endpoint_get"
 
-    time.sleep(1.5)  # access lines leave in batches, at least once a second (docker/gunicorn.conf.py)
-    logs = inv("logs", "--tail", "5")
-    assert logs.returncode == 0
+    def logged() -> subprocess.CompletedProcess[str] | None:
+        logs = inv("logs", "--tail", "5")
+        assert logs.returncode == 0, logs.stderr
+        return logs if "GET /test" in logs.stdout else None  # access lines leave in batches
+
+    logs = wait_until(logged, timeout=15, interval=0.3)
     assert 0 < len((logs.stdout + logs.stderr).strip().splitlines()) <= 5
-    assert "GET /test" in logs.stdout
 
     uid = inv("shell", "--cmd", "id -u")
     assert uid.returncode == 0 and uid.stdout.strip() not in {"", "0"}

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.engine import http, remove, sh, start_test_service
+from tooling.core.waiting import WaitTimeout, wait_until
 from tooling.engine.containers import url
 
 DEBUG = {"SERVICE_DEBUG_ENDPOINTS": "1"}
@@ -30,13 +31,12 @@ def workers(running):
     return sorted(int(pid) for pid in out.split())
 
 
-def wait_until(predicate, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+def eventually(predicate, timeout):
+    """Whether ``predicate`` held within ``timeout`` seconds (asked every 0.2 s)."""
+    try:
+        return bool(wait_until(predicate, timeout=timeout, interval=0.2))
+    except WaitTimeout:
+        return False
 
 
 def test_docker_stop_lets_in_flight_requests_finish(fresh, settings, capsys):
@@ -46,7 +46,7 @@ def test_docker_stop_lets_in_flight_requests_finish(fresh, settings, capsys):
             pool.submit(http, "GET", f"{fresh.url}/debug/sleep?seconds={slow_seconds}", timeout=30) for _ in range(2)
         ]
         fast = pool.submit(http, "GET", f"{fresh.url}/test")
-        time.sleep(0.5)  # the slow requests are now inside their workers
+        assert eventually(lambda: fresh.container.logs().count("sleeping for 3s") == 2, 10), "both inside workers"
         started = time.monotonic()
         fresh.container.stop(time=settings.stop_timeout)
         took = time.monotonic() - started
@@ -75,11 +75,12 @@ def test_a_killed_worker_is_replaced_and_requests_keep_succeeding(fresh):
     thread = threading.Thread(target=traffic)
     thread.start()
     try:
-        time.sleep(0.5)
+        assert eventually(lambda: len(outcomes) >= 20, 10), "traffic flows before the kill"
         killed_at = time.monotonic()
         sh(fresh, f"kill -KILL {before[0]}")
-        assert wait_until(lambda: len(workers(fresh)) == len(before) and before[0] not in workers(fresh), 15)
-        time.sleep(0.5)
+        assert eventually(lambda: len(workers(fresh)) == len(before) and before[0] not in workers(fresh), 15)
+        replaced = len(outcomes)
+        assert eventually(lambda: len(outcomes) >= replaced + 20, 10), "traffic flows after the replacement"
     finally:
         stop.set()
         thread.join()
@@ -102,7 +103,7 @@ def test_a_hung_worker_is_killed_by_the_timeout_and_replaced(fresh):
         status = None  # the worker died with the connection open: the client sees it drop
     took = time.monotonic() - started
     assert status != 200 and took < 30, "the request was cut by gunicorn's 3 s timeout"
-    assert wait_until(lambda: len(workers(fresh)) == len(before), 15)
+    assert eventually(lambda: len(workers(fresh)) == len(before), 15)
     assert set(workers(fresh)) != set(before), "the hung worker was replaced by a new one"
     assert http("GET", f"{fresh.url}/test").status == 200
 
@@ -113,8 +114,8 @@ def test_the_engine_restarts_the_container_when_the_master_dies(fresh, settings)
     if not pid or not os.path.exists(f"/proc/{pid}"):
         pytest.skip("the engine's processes are not visible from here (Docker Desktop runs them in a VM)")
     os.kill(pid, 9)  # what the kernel's OOM killer does to a master
-    assert wait_until(lambda: (fresh.container.reload(), fresh.container.restart_count)[1] >= 1, 20)
-    assert wait_until(lambda: (fresh.container.reload(), fresh.container.state.health.status)[1] == "healthy", 60)
+    assert eventually(lambda: (fresh.container.reload(), fresh.container.restart_count)[1] >= 1, 20)
+    assert eventually(lambda: (fresh.container.reload(), fresh.container.state.health.status)[1] == "healthy", 60)
     # A port the engine picked (port 0) may be another one after the restart.
     assert http("GET", f"{url(fresh.container)}/test").status == 200
 
@@ -127,7 +128,7 @@ def test_health_says_so_when_the_app_cannot_serve(fresh):
         fresh.container.reload()
         return fresh.container.state.health.status
 
-    assert wait_until(lambda: docker_health() == "unhealthy", 30)
+    assert eventually(lambda: docker_health() == "unhealthy", 30)
     sh(fresh, "rm /tmp/maintenance")
-    assert wait_until(lambda: docker_health() == "healthy", 30)
+    assert eventually(lambda: docker_health() == "healthy", 30)
     assert http("GET", f"{fresh.url}/healthz").status == 200

@@ -4,10 +4,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
+
+import pytest
 
 from tests.engine import PID_LABEL, RUN_ID
 from tooling.core.settings import ROOT
+from tooling.core.waiting import WaitTimeout, wait_until
 from tooling.engine.containers import labelled_containers, project_containers
 
 
@@ -16,12 +18,13 @@ def interrupt_when(command, env, ready, timeout=120):
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+    def ready_to_interrupt() -> bool:
+        assert process.poll() is None, "it ended before it could be interrupted"
+        return bool(ready(process))
+
     try:
-        deadline = time.monotonic() + timeout
-        while not ready(process):
-            assert process.poll() is None, "it ended before it could be interrupted"
-            assert time.monotonic() < deadline, "never got ready to be interrupted"
-            time.sleep(0.1)
+        wait_until(ready_to_interrupt, timeout=timeout, interval=0.1)
         os.killpg(process.pid, signal.SIGINT)
         return process.wait(timeout=90)
     finally:
@@ -60,9 +63,10 @@ def test_ctrl_c_during_inv_build_leaves_no_container(docker_client, settings):
     try:
         code = interrupt_when([sys.executable, "-m", "invoke", "build", "--no-cache"], env, building)
         assert code != 0
-        time.sleep(1)
-        left = labelled_containers(docker_client, project)
-        assert left == [], [c.name for c in left]
+        try:  # the engine may take a moment to finish the removal the builder asked for
+            wait_until(lambda: not labelled_containers(docker_client, project), timeout=10, interval=0.2)
+        except WaitTimeout:
+            pytest.fail(f"left behind: {[c.name for c in labelled_containers(docker_client, project)]}")
     finally:
         subprocess.run([sys.executable, "-m", "invoke", "clean"], cwd=ROOT, env=env, capture_output=True, check=False)
 

@@ -393,6 +393,9 @@ class FakeSwarm:
     def remove_networks(self, networks: list[str]) -> None:
         pass
 
+    def containers_here(self, stack: str) -> int:
+        return 0
+
 
 class FakeHistory:
     """The release history and the deploy lock, in memory."""

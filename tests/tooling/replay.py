@@ -33,7 +33,7 @@ def _name(found: dict[str, Any]) -> str:
 
 
 def _labels(found: dict[str, Any]) -> dict[str, str]:
-    return found.get("Spec", {}).get("Labels") or found.get("Labels") or {}
+    return found.get("Spec", {}).get("Labels") or found.get("Labels") or found.get("Config", {}).get("Labels") or {}
 
 
 def _matches(found: dict[str, Any], filters: list[str]) -> bool:
@@ -69,6 +69,9 @@ class Recorded:
             return json.dumps(self.answers["info"])
         if words[0] == "inspect":
             return self._inspect(words[1:])
+        if words[0] == "ps":  # the containers on this node
+            filters = [words[i + 1] for i, word in enumerate(words) if word == "--filter"]
+            return "\n".join(c["Id"][:12] for c in self.objects["containers"] if _matches(c, filters))
         kind, verb, rest = words[0], words[1], words[2:]
         filters = [rest[i + 1] for i, word in enumerate(rest) if word == "--filter"]
         if verb == "ls" and kind in ("service", "config", "secret", "network", "node"):
@@ -106,7 +109,7 @@ class Recorded:
     def remove_stack(self, stack: str) -> None:
         """`docker stack rm`: the stack's services, secrets and networks go (no replica is kept here)."""
         label = f"label=com.docker.stack.namespace={stack}"
-        for kind in ("services", "secrets", "networks"):
+        for kind in ("services", "secrets", "networks", "containers"):
             self.objects[kind] = [o for o in self.objects[kind] if not _matches(o, [label])]
 
     def remove(self, kind: str, name: str) -> None:

@@ -28,7 +28,7 @@ class WaitTimeout(Exception):
 
 
 def wait_until(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     *,
     timeout: float,
     interval: float,

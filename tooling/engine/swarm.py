@@ -190,6 +190,11 @@ class Swarm:
         found = inspect(self.client, *ids(self.client, kind, "ls", "-q", "--filter", label))
         return sorted(item.get("Spec", {}).get("Name") or item.get("Name", "") for item in found)
 
+    def containers_here(self, stack: str) -> int:
+        """The stack's containers on the manager's own node, stopped ones included (another node's
+        engine removes its own once their tasks are gone)."""
+        return len(ids(self.client, "ps", "-aq", "--filter", f"label={STACK_LABEL}={stack}"))
+
     def remove_stack(self, stack: str) -> None:
         """`docker stack rm`: its services, secrets and, once no replica uses them, its networks. A
         network still in use by a stopping replica is not a failure (remove_networks takes it later);

@@ -10,7 +10,7 @@ from tooling.engine.client import last_error_line
 from tooling.engine.containers import labelled_containers, project_containers, project_images
 
 if TYPE_CHECKING:
-    from python_on_whales import DockerClient
+    from python_on_whales import DockerClient, Image
     from python_on_whales.exceptions import DockerException
 
 
@@ -66,18 +66,26 @@ def clean_project(client: DockerClient, project: str) -> Cleaned:
             report.stacks[stack] = report.stacks.get(stack, 0) + 1
             in_use.add(container.image)
     # Tagged images first, then whatever of the project is left untagged (dangling builds and the
-    # builder stage's cache). Removing an image also removes its untagged parents.
-    for image in sorted(project_images(client, project), key=lambda i: not i.repo_tags):
-        if image.id in in_use:
-            continue
-        names = image.repo_tags or [image.id[7:19]]
-        try:
-            client.image.remove(image.id, force=True)
-        except DockerException as error:
-            if not _gone(error):  # gone already: removed with a child removed before it
-                report.failed.append(f"image {', '.join(names)}: {last_error_line(error)}")
-            continue
-        report.images.extend(names)
+    # builder stage's cache). Removing an image also removes its untagged parents; a parent tried
+    # before its child refuses ("dependent child images"), so what refused is tried again, while
+    # each pass removes something.
+    pending = [i for i in sorted(project_images(client, project), key=lambda i: not i.repo_tags) if i.id not in in_use]
+    while pending:
+        refused: dict[str, tuple[Image, str]] = {}
+        for image in pending:
+            names = [image.id[7:19]]
+            try:  # reading repo_tags asks the engine again: an image gone meanwhile fails there too
+                names = image.repo_tags or names
+                client.image.remove(image.id, force=True)
+            except DockerException as error:
+                if not _gone(error):  # gone already: removed with a child removed before it
+                    refused[", ".join(names)] = (image, last_error_line(error))
+                continue
+            report.images.extend(names)
+        if len(refused) == len(pending):  # no progress: what refused stays refused
+            report.failed += [f"image {names}: {why}" for names, (_, why) in refused.items()]
+            break
+        pending = [image for image, _ in refused.values()]
     report.freed = max(before - _image_bytes(client), 0)
     return report
 

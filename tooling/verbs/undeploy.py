@@ -31,9 +31,10 @@ def undeploy_stack(engines: Engines, settings: Settings, progress: Progress, *, 
             # once none of them uses it any more.
             left = swarm.parts(stack)
             swarm.remove_networks(left.networks)
-            left = swarm.parts(stack)
-            if left.services or left.networks:
-                progress(f"removing {stack}: {left.counted()} left, replicas stopping", left.counted())
+            left, here = swarm.parts(stack), swarm.containers_here(stack)
+            if left.services or left.networks or here:
+                said = ", ".join(filter(None, [left.counted(), f"{here} container(s) here" if here else ""]))
+                progress(f"removing {stack}: {said} left, replicas stopping", said)
                 return False
             return True
 

@@ -71,3 +71,27 @@ def test_an_image_gone_with_one_removed_before_it_is_no_failure(fake_docker, inv
     )
     result = inv("clean")
     assert result.code == 0 and "could not" not in result.out
+
+
+def test_a_parent_tried_before_its_child_is_tried_again_once_the_child_went(fake_docker, inv):
+    fake_docker.images["flask-service:latest"] = FakeImage(["flask-service:latest"], {PROJECT_LABEL: "flask-service"})
+    parent = FakeImage([], {PROJECT_LABEL: "flask-service"})
+    child = FakeImage([], {PROJECT_LABEL: "flask-service"})
+    fake_docker.images["parent"], fake_docker.images["child"] = parent, child
+    removing = fake_docker.image.remove
+
+    def in_order(ref, force=False, prune=True):
+        if ref == parent.id and "child" in fake_docker.images:
+            raise docker_error(
+                f"Error response from daemon: conflict: unable to delete {ref[7:19]} - image has dependent child images"
+            )
+        removing(ref, force=force, prune=prune)
+
+    fake_docker.image.list = lambda filters=(), all=False: [
+        fake_docker.images[n] for n in ("flask-service:latest", "parent", "child")
+    ]
+    fake_docker.image.remove = in_order
+    result = inv("clean")
+    assert result.code == 0, result.out + result.err
+    assert "could not" not in result.out
+    assert set(fake_docker.images) == set()
