@@ -20,7 +20,9 @@ def blocks(text):
     found = []
 
     def parse(stream, name):
-        directives, children, words = [], [], []
+        directives: list[list[str]] = []
+        children: list[tuple] = []
+        words: list[str] = []
         for token in stream:
             if token.startswith("#"):
                 continue
@@ -86,7 +88,9 @@ def exporter_command():
 
 def exporter_flags():
     arguments = exporter_command().split("||")[0].split()[1:]
-    return dict(re.fullmatch(r"--([a-z.-]+)=(\S+)", argument).groups() for argument in arguments)
+    pairs = [re.fullmatch(r"--([a-z.-]+)=(\S+)", argument) for argument in arguments]
+    assert all(pairs), f"every flag as --name=value: {arguments}"
+    return {pair[1]: pair[2] for pair in pairs if pair}
 
 
 def test_every_exporter_flag_is_written_so_both_versions_read_it():
@@ -97,7 +101,8 @@ def test_every_exporter_flag_is_written_so_both_versions_read_it():
 
 
 def shell_value(name):
-    return re.search(rf"\b{name}=(\S+)", START)[1]
+    (value,) = re.findall(rf"\b{name}=(\S+)", START)
+    return value
 
 
 def test_the_exporter_reads_the_stub_status_nginx_serves():
@@ -116,8 +121,8 @@ def test_the_exporter_answers_where_the_monitor_looks():
     assert exporter_flags()["web.listen-address"] == '"$EXPORTER_ADDRESS"'
     assert shell_value("EXPORTER_ADDRESS") == f":{port}"
     assert exporter_flags()["web.telemetry-path"] == edge["metrics_path"]
-    expose = re.search(r"^EXPOSE (.*)$", (EDGE_CONTEXT / "Dockerfile").read_text(), re.MULTILINE)[1].split()
-    assert str(port) in expose
+    (expose,) = re.findall(r"^EXPOSE (.*)$", (EDGE_CONTEXT / "Dockerfile").read_text(), re.MULTILINE)
+    assert str(port) in expose.split()
 
 
 def test_nginx_becomes_the_main_process_and_gets_the_stop_signal():

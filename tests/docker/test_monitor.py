@@ -40,8 +40,15 @@ def flags():
     return dict(arg.removeprefix("--").split("=", 1) for arg in cmd)
 
 
+def whole(pattern, text):
+    """The match of ``pattern`` against all of ``text``; the test fails when there is none."""
+    match = re.fullmatch(pattern, text)
+    assert match, f"{text!r} is not {pattern}"
+    return match
+
+
 def seconds(duration):
-    value, unit = re.fullmatch(r"(\d+)(ms|s|m|h)", duration).groups()
+    value, unit = whole(r"(\d+)(ms|s|m|h)", duration).groups()
     return int(value) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
 
 
@@ -75,8 +82,8 @@ def test_prometheus_scrapes_itself_on_the_port_it_listens_on():
 
 
 def test_the_default_base_is_a_pinned_prometheus_3_release():
-    default = re.search(r"^ARG PROMETHEUS_IMAGE=(\S+)$", (MONITOR / "Dockerfile").read_text(), re.MULTILINE)[1]
-    assert re.fullmatch(r"prom/prometheus:v3\.\d+\.\d+", default)
+    (default,) = re.findall(r"^ARG PROMETHEUS_IMAGE=(\S+)$", (MONITOR / "Dockerfile").read_text(), re.MULTILINE)
+    whole(r"prom/prometheus:v3\.\d+\.\d+", default)
 
 
 def test_the_image_reads_the_config_it_copies_and_runs_as_nobody_in_particular():
@@ -107,10 +114,10 @@ def test_the_monitor_keeps_its_samples_on_a_tmpfs_it_fits_in():
     (volume,) = monitor["volumes"]
     assert volume["type"] == "tmpfs"
     assert flags()["storage.tsdb.path"].startswith(volume["target"].rstrip("/") + "/")
-    size_mb = int(re.fullmatch(r"(\d+)MB", flags()["storage.tsdb.retention.size"])[1])
+    size_mb = int(whole(r"(\d+)MB", flags()["storage.tsdb.retention.size"])[1])
     assert size_mb * 2**20 < volume["tmpfs"]["size"], "Prometheus trims its data before the tmpfs is full"
     assert seconds(flags()["storage.tsdb.retention.time"]) <= 6 * 3600, "a few hours, in memory"
-    limit_mb = int(re.fullmatch(r"(\d+)M", monitor["deploy"]["resources"]["limits"]["memory"])[1])
+    limit_mb = int(whole(r"(\d+)M", monitor["deploy"]["resources"]["limits"]["memory"])[1])
     assert volume["tmpfs"]["size"] < limit_mb * 2**20, "the tmpfs counts against the memory limit"
 
 
