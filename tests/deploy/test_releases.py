@@ -247,7 +247,7 @@ def test_10_what_cannot_be_had_is_one_line_and_changes_nothing(cluster, checkout
 def test_11_undeploy_leaves_nothing_of_the_stack(cluster, checkout):
     result = checkout.inv("undeploy")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"removed {checkout.stack}: 2 services, 1 network")
+    assert result.stdout.startswith(f"removed {checkout.stack}: 3 services, 1 network")
     label = f"label={STACK_LABEL}={checkout.stack}"
     for kind in ("service", "secret", "network"):
         assert engine.ids(cluster, kind, "ls", "-q", "--filter", label) == [], kind
