@@ -216,7 +216,7 @@ def test_undeploy_leaves_nothing_of_the_stack(checkout: Checkout):
     checkout.serve("v1")
     result = checkout.inv("undeploy")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"removed {checkout.stack}: 2 services, 1 network")
+    assert result.stdout.startswith(f"removed {checkout.stack}: 3 services, 1 network")
     label = f"label={STACK_LABEL}={checkout.stack}"
     for kind in ("service", "secret", "network"):
         assert ids(checkout.manager, kind, "ls", "-q", "--filter", label) == [], kind

@@ -336,6 +336,10 @@ class FakeSwarm:
         self.observed += 1
         if self.interrupt_after is not None and self.observed > self.interrupt_after:
             raise KeyboardInterrupt
+        if name not in self.script:  # a service the test does not script: up on its target at once
+            from tooling.models.swarm import Observation, Task
+
+            return Observation(name, target, None, [Task(f"{name}-1", "n1", target, "running", "running")])
         frames = self.script[name]
         return frames.pop(0) if len(frames) > 1 else frames[0]
 

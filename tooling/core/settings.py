@@ -22,6 +22,10 @@ from tooling.core.errors import ToolError
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 EDGE_CONTEXT = ROOT / "docker" / "edge"
+MONITOR_CONTEXT = ROOT / "docker" / "monitor"
+# The stack's images besides the app: each built from a folder of its own on a base image that is
+# a setting (`<name>_base_image`, handed to its Dockerfile as this build arg), tagged by content.
+PARTS = {"edge": (EDGE_CONTEXT, "NGINX_IMAGE"), "monitor": (MONITOR_CONTEXT, "PROMETHEUS_IMAGE")}
 STACK_FILE = ROOT / "docker" / "stack.yml"
 
 DEFAULTS: dict[str, Any] = {
@@ -62,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "replicas": "2",
     # Base image for the edge (build arg NGINX_IMAGE); empty means docker/edge/Dockerfile's default.
     "edge_base_image": "",
+    # Base image for the monitor (build arg PROMETHEUS_IMAGE); empty: docker/monitor/Dockerfile's.
+    "monitor_base_image": "",
     # A file holding the app's SECRET_KEY, handed to the replicas as a Docker secret; empty: none.
     "secret_key_file": "",
     # Seconds `inv deploy` and `inv rollback` wait for the stack to converge before giving up.
@@ -182,6 +188,7 @@ class Settings:
     stack_port: int
     replicas: int
     edge_base_image: str
+    monitor_base_image: str
     secret_key_file: str
     deploy_timeout: int
     cache_from: str
@@ -220,6 +227,7 @@ class Settings:
             stack_port=_count(where("stack_port"), values["stack_port"], 1, 65535, "a port"),
             replicas=_count(where("replicas"), values["replicas"], 1, 100, "a number of replicas"),
             edge_base_image=_text(where("edge_base_image"), values["edge_base_image"] or ""),
+            monitor_base_image=_text(where("monitor_base_image"), values["monitor_base_image"] or ""),
             secret_key_file=_text(where("secret_key_file"), values["secret_key_file"] or ""),
             deploy_timeout=_seconds(where("deploy_timeout"), values["deploy_timeout"]),
             cache_from=_text(where("cache_from"), values["cache_from"] or ""),
@@ -235,10 +243,13 @@ class Settings:
     def reference(self) -> str:
         return f"{self.image}:{self.tag}"
 
-    @property
-    def edge_image(self) -> str:
-        """The edge's image name (its tag follows docker/edge/'s content)."""
-        return f"{self.image}-edge"
+    def part_image(self, part: str) -> str:
+        """The name of the stack's image ``part`` (edge, monitor); its tag follows its folder's content."""
+        return f"{self.image}-{part}"
+
+    def part_base_image(self, part: str) -> str:
+        """The base image setting of the stack's image ``part``; empty: its Dockerfile's default."""
+        return str(getattr(self, f"{part}_base_image"))
 
     @property
     def python_image(self) -> str:

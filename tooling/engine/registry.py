@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING
 
 from tooling.core.errors import ToolError
-from tooling.core.settings import EDGE_CONTEXT, Settings
+from tooling.core.settings import PARTS, Settings
 from tooling.engine.build import context_tag
 from tooling.engine.client import cli, last_error_line
 
@@ -128,8 +128,8 @@ def app_reference(settings: Settings, tag: str) -> str:
     return f"{settings.registry}/{settings.image}:{tag}"
 
 
-def edge_reference(settings: Settings) -> str:
-    """The edge's image in the registry, under a tag that follows what goes into it (docker/edge/,
-    its base image and the project label)."""
-    tag = context_tag(EDGE_CONTEXT, settings.edge_base_image, settings.project, prefix="edge")
-    return f"{settings.registry}/{settings.edge_image}:{tag}"
+def part_reference(settings: Settings, part: str) -> str:
+    """The stack's image ``part`` (edge, monitor) in the registry, under a tag that follows what goes
+    into it: its folder, its base image and the project label."""
+    tag = context_tag(PARTS[part][0], settings.part_base_image(part), settings.project, prefix=part)
+    return f"{settings.registry}/{settings.part_image(part)}:{tag}"

@@ -108,9 +108,9 @@ class Swarm:
         ended = [t for t in every if t.id not in before.tasks and t.image == target and t.state in ENDED]
         return Observation(name=name, image=read.image(found), update=read.update(found), current=current, ended=ended)
 
-    def serving(self, stack: str) -> str | None:
-        """The image the stack's app service is set to serve (repository@sha256:...), or None."""
-        found = self.service(stack, "web")
+    def serving(self, stack: str, name: str = "web") -> str | None:
+        """The image the stack's service ``name`` is set to run (repository@sha256:...), or None."""
+        found = self.service(stack, name)
         return read.image(found) if found else None
 
     def health_output(self, task: Task) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tooling.core.errors import ToolError
 from tooling.core.settings import STACK_FILE, Settings
 from tooling.models.release import Release
 
@@ -36,9 +37,12 @@ class Plan:
 
 
 def plan(settings: Settings, release: Release, replicas: int, key: Secret | None) -> Plan:
+    if not release.monitor:
+        raise ToolError(f"{release.describe()} names no monitor image; run `inv push` and deploy again")
     variables = {
         "WEB_IMAGE": release.web,
         "EDGE_IMAGE": release.edge,
+        "MONITOR_IMAGE": release.monitor,
         "WEB_REPLICAS": str(replicas),
         "STACK_PORT": str(settings.stack_port),
         "PROJECT": settings.project,

@@ -20,11 +20,12 @@ def short(reference: str) -> str:
 
 @dataclass(frozen=True)
 class Release:
-    """What a stack serves: the app's and the edge's images, pinned by digest."""
+    """What a stack serves: the app's image and the stack's other parts', pinned by digest."""
 
     web: str  # repository@sha256:...
     edge: str  # repository@sha256:...
     revision: str = "unknown"  # the git revision the app's image was built from
+    monitor: str = ""  # repository@sha256:...; "" in a release recorded before the stack had one
 
     @property
     def digest(self) -> str:
@@ -52,6 +53,7 @@ def labels(stack: str, release: Release, at: str, by: str, project: str) -> dict
         RELEASE_OF: stack,
         f"{RELEASE_OF}.web": release.web,
         f"{RELEASE_OF}.edge": release.edge,
+        f"{RELEASE_OF}.monitor": release.monitor,
         f"{RELEASE_OF}.revision": release.revision,
         f"{RELEASE_OF}.at": at,
         f"{RELEASE_OF}.by": by,

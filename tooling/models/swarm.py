@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SERVICES = ("web", "edge")  # the stack's services, as docker/stack.yml names them
+SERVICES = ("web", "edge", "monitor")  # the stack's services, as docker/stack.yml names them
 # Task states after which a task never runs again (swarmkit's TaskState, lower-cased).
 ENDED = {"complete", "failed", "shutdown", "rejected", "orphaned", "remove"}
 

@@ -4,13 +4,14 @@ and the rollback; this drives it, waits for it, and records what served."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tooling.core.errors import ToolError
-from tooling.core.settings import REVISION_LABEL, Settings, config_source
+from tooling.core.settings import PARTS, REVISION_LABEL, Settings, config_source
 from tooling.core.waiting import Progress, WaitTimeout, wait_until
 from tooling.engine import git, registry
 from tooling.engine.history import holder
@@ -51,7 +52,7 @@ class Deployed:
 
 def resolve(client: DockerClient, settings: Settings, image: str | None) -> Release:
     """The release to deploy: ``image`` (a tag or a digest) or the one pushed for HEAD, and the
-    edge of this checkout, both as digests the registry holds (asked from this machine)."""
+    stack's other images of this checkout, all as digests the registry holds (asked from here)."""
     if not settings.registry:
         raise ToolError("no registry is set; set docker.registry (INVOKE_DOCKER_REGISTRY) and `inv push` first")
     if image:
@@ -71,11 +72,13 @@ def resolve(client: DockerClient, settings: Settings, image: str | None) -> Rele
                 "run `inv build push` first, or deploy another image with --image REF"
             )
         revision = head
-    edge_ref = registry.edge_reference(settings)
-    edge = registry.digest_of(client, edge_ref)
-    if edge is None:
-        raise ToolError(f"the edge of this checkout ({edge_ref}) is not in the registry; run `inv push` first")
-    return Release(web=web, edge=edge, revision=revision)
+    parts = {}
+    for name in PARTS:
+        reference = registry.part_reference(settings, name)
+        parts[name] = registry.digest_of(client, reference)
+        if parts[name] is None:
+            raise ToolError(f"the {name} of this checkout ({reference}) is not in the registry; run `inv push` first")
+    return Release(web=web, edge=str(parts["edge"]), revision=revision, monitor=str(parts["monitor"]))
 
 
 def _revision(client: DockerClient, reference: str) -> str:
@@ -143,7 +146,7 @@ def deploy_release(
             ) from None
         seconds = time.monotonic() - started
         if release.revision == "unknown":  # the nodes pulled it now: this engine may know its label
-            release = Release(release.web, release.edge, _revision(engines.local, release.web))
+            release = dataclasses.replace(release, revision=_revision(engines.local, release.web))
         history.record(settings.stack, release, holder(), settings.project)
         swarm.prune_secrets(settings.stack)
     return Deployed(release, replicas, seconds, swarm.edges(settings.stack))
@@ -158,7 +161,7 @@ def _wait(
     before: dict[str, Before],
     progress: Progress,
 ) -> None:
-    wanted = {"web": (release.web, replicas), "edge": (release.edge, None)}
+    wanted = {"web": (release.web, replicas), "edge": (release.edge, None), "monitor": (release.monitor, 1)}
     reasons: dict[str, str] = {}  # why Swarm began a rollback: its final message only says it is done
     converged: dict[str, Verdict] = {}  # a service that has converged is not asked again
     waiting = [""]
@@ -231,4 +234,7 @@ def rollback_target(engines: Engines, settings: Settings, to: str | None) -> Rel
         raise ToolError(f"{what}; the releases it served: {known}")
     if registry.digest_of(engines.local, found.release.web) is None:
         raise ToolError(f"{found.release.describe()} is no longer in the registry; push it again, or pick another")
-    return found.release
+    # A release recorded before the stack had a monitor keeps the monitor that runs now.
+    return dataclasses.replace(
+        found.release, monitor=found.release.monitor or swarm.serving(settings.stack, "monitor") or ""
+    )

@@ -1,5 +1,6 @@
-"""`inv push`: the built image to the registry, tagged with the git revision, and the edge with it
-when the registry does not hold the edge of this checkout yet."""
+"""`inv push`: the built image to the registry, tagged with the git revision, and the stack's other
+images (the edge, the monitor) with it, each built and pushed when the registry does not hold the
+one of this checkout yet."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from tooling.core.errors import ToolError
-from tooling.core.settings import EDGE_CONTEXT, REVISION_LABEL, Settings
+from tooling.core.settings import PARTS, REVISION_LABEL, Settings
 from tooling.engine import git, registry
 from tooling.engine.build import build_context
 
@@ -16,16 +17,24 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Part:
+    name: str  # edge, monitor
+    digest: str  # repository@sha256:...
+    built: bool  # False: the registry held it already
+
+
+@dataclass(frozen=True)
 class Pushed:
     web: str  # repository@sha256:... of the app
     tags: list[str]
-    edge: str  # repository@sha256:... of the edge
-    edge_built: bool  # False: the registry held it already
+    parts: list[Part]
 
     def summary(self) -> str:
         """What `inv push` says; its last line is the app's digest, for scripts to take."""
-        edge = "built and pushed" if self.edge_built else "already in the registry"
-        return f"pushed {', '.join(self.tags)}\nedge {self.edge} ({edge})\n{self.web}"
+        said = [
+            f"{p.name} {p.digest} ({'built and pushed' if p.built else 'already in the registry'})" for p in self.parts
+        ]
+        return "\n".join([f"pushed {', '.join(self.tags)}", *said, self.web])
 
 
 def require_registry(settings: Settings) -> str:
@@ -38,7 +47,7 @@ def require_registry(settings: Settings) -> str:
 
 
 def push_release(client: DockerClient, settings: Settings, *, allow_dirty: bool, out: TextIO) -> Pushed:
-    """Push the image built from HEAD (refusing a dirty tree unless ``allow_dirty``), then the edge."""
+    """Push the image built from HEAD (refusing a dirty tree unless ``allow_dirty``), then the stack's other images."""
     require_registry(settings)
     head = git.head()
     if not head:
@@ -62,12 +71,18 @@ def push_release(client: DockerClient, settings: Settings, *, allow_dirty: bool,
         client.image.tag(settings.reference, tag)
         web = registry.push(client, tag)
 
-    edge_ref = registry.edge_reference(settings)
-    edge = registry.digest_of(client, edge_ref)
-    if edge is not None:
-        return Pushed(web=web, tags=tags, edge=edge, edge_built=False)
+    return Pushed(web=web, tags=tags, parts=[_part(client, settings, name, out) for name in PARTS])
+
+
+def _part(client: DockerClient, settings: Settings, name: str, out: TextIO) -> Part:
+    """The stack's image ``name`` of this checkout in the registry: built and pushed when missing."""
+    reference = registry.part_reference(settings, name)
+    found = registry.digest_of(client, reference)
+    if found is not None:
+        return Part(name, found, built=False)
+    context, base_arg = PARTS[name]
     args = {"PROJECT": settings.project}
-    if settings.edge_base_image:
-        args["NGINX_IMAGE"] = settings.edge_base_image
-    build_context(client, EDGE_CONTEXT, project=settings.project, tags=[edge_ref], build_args=args, out=out)
-    return Pushed(web=web, tags=tags, edge=registry.push(client, edge_ref), edge_built=True)
+    if settings.part_base_image(name):
+        args[base_arg] = settings.part_base_image(name)
+    build_context(client, context, project=settings.project, tags=[reference], build_args=args, out=out)
+    return Part(name, registry.push(client, reference), built=True)

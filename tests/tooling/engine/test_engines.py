@@ -74,10 +74,11 @@ def test_logs_of_the_stack_come_from_the_manager(manager, fake_docker, inv):
 def test_a_deploy_asks_the_registry_from_here_and_the_swarm_through_the_manager(manager, fake_docker, inv, fast_clock):
     fake_docker.registry["127.0.0.1:5001/team/flask-service:1234567"] = "sha256:" + "b" * 64
     from tooling.core.settings import Settings
-    from tooling.engine.registry import edge_reference
+    from tooling.engine.registry import part_reference
 
-    edge = edge_reference(Settings.load({"registry": "127.0.0.1:5001/team", "stack": "rec"}))
-    fake_docker.registry[edge] = "sha256:" + "e" * 64
+    for part in ("edge", "monitor"):
+        reference = part_reference(Settings.load({"registry": "127.0.0.1:5001/team", "stack": "rec"}), part)
+        fake_docker.registry[reference] = "sha256:" + "e" * 64
     fast_clock(100.0)  # the recorded stack never turns into the new release: time out at once
     result = inv("deploy", "--break-lock")
     assert "did not converge within 300s" in result.err

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tooling.core.errors import ToolError
 from tooling.core.settings import DEFAULTS, Settings
 from tooling.models.plan import plan, secret
 from tooling.models.release import Release
@@ -17,11 +18,12 @@ def settings():
 
 
 def test_the_plan_pins_both_images_by_digest_and_passes_the_settings(settings):
-    release = Release(NEW, "reg/edge@sha256:" + "e" * 64)
+    release = Release(NEW, "reg/edge@sha256:" + "e" * 64, monitor="reg/monitor@sha256:" + "f" * 64)
     made = plan(settings, release, 3, None)
     assert made.variables == {
         "WEB_IMAGE": NEW,
         "EDGE_IMAGE": release.edge,
+        "MONITOR_IMAGE": release.monitor,
         "WEB_REPLICAS": "3",
         "STACK_PORT": "9090",
         "PROJECT": "flask-service",
@@ -34,8 +36,13 @@ def test_a_secret_reaches_the_app_as_a_file_under_a_name_that_hashes_its_value(s
     one, two = secret("flask-service", b"s3cret", key), secret("flask-service", b"another", key)
     assert one.name != two.name and one.name.startswith("flask-service_secret_key_")
     assert secret("flask-service", b"s3cret", key) == one, "the same value, the same name"
-    overlay = plan(settings, Release(NEW, NEW), 2, two).overlay
+    overlay = plan(settings, Release(NEW, NEW, monitor=NEW), 2, two).overlay
     assert overlay is not None
     assert overlay["services"]["web"]["environment"] == {"SERVICE_SECRET_KEY_FILE": "/run/secrets/secret_key"}
     assert overlay["secrets"]["secret_key"] == {"name": two.name, "file": str(key)}
     assert "another" not in json.dumps(overlay), "the plan names the file, never the value"
+
+
+def test_a_release_without_a_monitor_is_refused_before_swarm_is_asked(settings):
+    with pytest.raises(ToolError, match="names no monitor image; run `inv push` and deploy again"):
+        plan(settings, Release(NEW, NEW), 2, None)

@@ -7,7 +7,7 @@ from tests.tooling.fakes import FakeHistory, FakeSwarm
 from tooling.core.errors import ToolError
 from tooling.core.settings import DEFAULTS, Settings
 from tooling.engine.engines import Engines
-from tooling.engine.registry import edge_reference
+from tooling.engine.registry import part_reference
 from tooling.models.release import Recorded, Release
 from tooling.models.swarm import Observation, Task, Update
 from tooling.verbs.deploy import secret
@@ -17,6 +17,7 @@ REGISTRY = "127.0.0.1:5001/team"
 V1 = f"{REGISTRY}/flask-service@sha256:" + "a" * 64
 V2 = f"{REGISTRY}/flask-service@sha256:" + "b" * 64
 EDGE = f"{REGISTRY}/flask-service-edge@sha256:" + "e" * 64
+MONITOR = f"{REGISTRY}/flask-service-monitor@sha256:" + "f" * 64
 
 
 def running(image, n):
@@ -31,6 +32,13 @@ EDGE_UP = Observation("edge", EDGE, None, [running(EDGE, 1)])
 UPDATING = Update("updating", "2026-11-26T10:00:00Z", "update in progress")
 
 
+def in_registry(fake_docker):
+    """The registry holds this checkout's edge and monitor."""
+    settings = Settings.load({"registry": REGISTRY})
+    fake_docker.registry[part_reference(settings, "edge")] = EDGE.split("@")[1]
+    fake_docker.registry[part_reference(settings, "monitor")] = MONITOR.split("@")[1]
+
+
 @pytest.fixture
 def cluster(fake_docker, monkeypatch):
     """A swarm manager, HEAD pushed as V2 with its edge, V1 serving and in the history."""
@@ -39,9 +47,11 @@ def cluster(fake_docker, monkeypatch):
     fake_docker.swarm_state, fake_docker.swarm_manager = "active", True
     fake_docker.registry[f"{REGISTRY}/flask-service:1234567"] = V2.split("@")[1]
     fake_docker.registry[V1] = V1.split("@")[1]
-    fake_docker.registry[edge_reference(Settings.load({"registry": REGISTRY}))] = EDGE.split("@")[1]
+    in_registry(fake_docker)
     swarm = FakeSwarm(fake_docker, serving=V1)
-    history = FakeHistory(fake_docker, [Recorded(Release(V1, EDGE, "7654321"), "2026-11-25T00:00:00Z", "me", "r0")])
+    history = FakeHistory(
+        fake_docker, [Recorded(Release(V1, EDGE, "7654321", MONITOR), "2026-11-25T00:00:00Z", "me", "r0")]
+    )
     monkeypatch.setattr(Engines, "swarm", property(lambda engines: swarm))
     monkeypatch.setattr(Engines, "history", property(lambda engines: history))
     return swarm, history
@@ -67,9 +77,9 @@ def test_deploy_waits_until_every_replica_serves_the_pushed_digest(cluster, inv)
         .splitlines()[-1]
         .startswith("flask-service: 2/2 replicas on sha256:bbbbbbbbbbbb… (rev 1234567) healthy")
     )
-    assert history.records[0].release == Release(V2, EDGE, HEAD), "the release that served is recorded"
+    assert history.records[0].release == Release(V2, EDGE, HEAD, MONITOR), "the release that served is recorded"
     assert history.lock is None
-    assert swarm.observed == 4 + 1, "the edge, converged at the first look, is not asked again"
+    assert swarm.observed == 4 + 1 + 1, "the edge and the monitor, converged at the first look, are not asked again"
 
 
 def test_a_rolled_back_update_is_one_line_that_names_what_serves_and_why(cluster, inv):
@@ -166,7 +176,7 @@ def test_deploy_needs_a_swarm_manager(fake_docker, inv, monkeypatch, state, mana
     monkeypatch.setattr("tooling.engine.git.head", lambda: HEAD)
     monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", REGISTRY)
     fake_docker.registry[f"{REGISTRY}/flask-service:1234567"] = V2.split("@")[1]
-    fake_docker.registry[edge_reference(Settings.load({"registry": REGISTRY}))] = EDGE.split("@")[1]
+    in_registry(fake_docker)
     fake_docker.swarm_state, fake_docker.swarm_manager = state, manager
     for task in (["deploy"], ["rollback"], ["undeploy"], ["logs", "--stack"]):
         result = inv(*task)
@@ -176,7 +186,7 @@ def test_deploy_needs_a_swarm_manager(fake_docker, inv, monkeypatch, state, mana
 
 def test_rollback_redeploys_the_release_before_the_one_serving(cluster, inv):
     swarm, history = cluster
-    history.records.insert(0, Recorded(Release(V2, EDGE, HEAD), "2026-11-26T00:00:00Z", "me", "r1"))
+    history.records.insert(0, Recorded(Release(V2, EDGE, HEAD, MONITOR), "2026-11-26T00:00:00Z", "me", "r1"))
     swarm.serving_image = V2
     swarm.script = {"web": [web(running(V1, 1), running(V1, 2), image=V1)], "edge": [EDGE_UP]}
     result = inv("rollback")

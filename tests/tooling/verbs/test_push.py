@@ -1,4 +1,4 @@
-"""inv push: the image built from HEAD to the registry, with the edge when it is new."""
+"""inv push: the image built from HEAD to the registry, with the stack's other images when they are new."""
 
 import pytest
 
@@ -30,15 +30,29 @@ def test_push_tags_the_revision_and_the_tag_and_ends_with_the_apps_digest(checko
     )
 
 
-def test_the_edge_is_built_and_pushed_once(checkout, inv):
+def test_the_edge_and_the_monitor_are_built_and_pushed_once(checkout, inv):
     first = inv("push")
-    assert "built and pushed" in first.out
-    assert [name for name, _ in checkout.calls].count("legacy_build") == 1
-    edge = next(ref for ref in checkout.pushed if "flask-service-edge:edge-" in ref)
+    said = first.out.splitlines()[-4:]  # the builds' output comes first
+    assert said[1].startswith(f"edge {REGISTRY}/flask-service-edge@sha256:") and said[1].endswith("(built and pushed)")
+    assert said[2].startswith(f"monitor {REGISTRY}/flask-service-monitor@sha256:")
+    builds = [kwargs for name, kwargs in checkout.calls if name == "legacy_build"]
+    assert [b["tags"][0].split(":")[-1].split("-")[0] for b in builds] == ["edge", "monitor"]
+    edge, monitor = (
+        next(ref for ref in checkout.pushed if f"flask-service-{part}:{part}-" in ref) for part in ("edge", "monitor")
+    )
     again = inv("push")
-    assert again.code == 0 and "already in the registry" in again.out
-    assert [name for name, _ in checkout.calls].count("legacy_build") == 1, "not built again"
-    assert checkout.pushed.count(edge) == 1, "not pushed again"
+    assert again.code == 0 and again.out.count("already in the registry") == 2
+    assert [name for name, _ in checkout.calls].count("legacy_build") == 2, "not built again"
+    assert checkout.pushed.count(edge) == checkout.pushed.count(monitor) == 1, "not pushed again"
+
+
+def test_the_stack_s_images_build_on_the_base_images_set(checkout, inv, monkeypatch):
+    monkeypatch.setenv("INVOKE_DOCKER_EDGE_BASE_IMAGE", "ci-standin/nginx-light:bookworm")
+    monkeypatch.setenv("INVOKE_DOCKER_MONITOR_BASE_IMAGE", "ci-standin/prometheus:bookworm")
+    assert inv("push").code == 0
+    args = [kwargs["build_args"] for name, kwargs in checkout.calls if name == "legacy_build"]
+    assert args[0]["NGINX_IMAGE"] == "ci-standin/nginx-light:bookworm" and "PROMETHEUS_IMAGE" not in args[0]
+    assert args[1]["PROMETHEUS_IMAGE"] == "ci-standin/prometheus:bookworm"
 
 
 def test_push_refuses_a_dirty_tree_unless_told(checkout, inv, monkeypatch):
