@@ -29,12 +29,17 @@ def _terminal(config: pytest.Config) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def cluster(pytestconfig: pytest.Config) -> Iterator[Cluster]:
-    """Three nodes, all Swarm managers, a registry they share with the host, ssh from the host."""
+def prerequisites() -> None:
+    """An engine, ssh, a trixie image and a way to run a registry; or a skip (a failure in CI)."""
     try:
         nodes.check_prerequisites()
     except Missing as missing:
         _missing(missing.message)
+
+
+@pytest.fixture(scope="session")
+def cluster(prerequisites: None, pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    """Three nodes, all Swarm managers, a registry they share with the host, ssh from the host."""
     run = Run.new()
     try:
         with _terminal(pytestconfig):
