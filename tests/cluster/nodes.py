@@ -87,11 +87,13 @@ def check_prerequisites(base: str | None = None) -> None:
 
 
 @contextlib.contextmanager
-def running(count: int = NODES, **options: str | int | None) -> Iterator[Cluster]:
-    """A cluster for the length of a with block, torn down whatever happens (options: see start)."""
+def running(
+    count: int = NODES, *, base: str | None = None, edge_port: int = EDGE_PORT, heartbeat: str | None = None
+) -> Iterator[Cluster]:
+    """A cluster for the length of a with block, torn down whatever happens (the options: see start)."""
     run = Run.new()
     try:
-        yield start(run, count, **options)  # type: ignore[arg-type]
+        yield start(run, count, base=base, edge_port=edge_port, heartbeat=heartbeat)
     finally:
         tear_down(run.id)
 
@@ -236,7 +238,7 @@ def tear_down(run: str, progress: Progress | None = None) -> None:
         ("images", lambda r: _remove(["image", "rm", "--force"], ids("image", r))),
         ("registry", registry.stop),
         ("cgroups", _remove_cgroups),
-        ("folder", lambda r: shutil.rmtree(Run(r).folder, ignore_errors=False) if Run(r).folder.exists() else None),
+        ("folder", lambda r: shutil.rmtree(Run(r).folder) if Run(r).folder.exists() else None),
     ]
     problems = []
     with _interrupts_held():

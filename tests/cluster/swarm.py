@@ -143,7 +143,8 @@ def _row(seen: list[SwarmNode], node: Node) -> SwarmNode | None:
 def kill(cluster: Cluster, node: Node, *, wait: bool = True) -> None:
     """The node dies abruptly: its container is killed, its engine with it. With ``wait``, until a
     surviving manager sees it Down (and Unreachable, if it was a manager): the moment Swarm starts
-    rescheduling its tasks. About 15 s with Swarm's default heartbeat, 40 s when it was the leader."""
+    rescheduling its tasks. Measured here: 12-15 s with Swarm's default heartbeat (5s), 40-46 s when it
+    was the leader (a new leader first waits to hear from every node); 4 s and 26 s with heartbeat 1s."""
     docker("kill", node.name)
     if wait:
 
