@@ -5,6 +5,7 @@ that says what this machine lacks (a failure under CI, where nothing may be miss
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,6 +29,14 @@ def _terminal(config: pytest.Config) -> Iterator[None]:
         yield
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """SIGINT while a cluster is up: the first stops the tests, as usual; the ones after it are
+    ignored, so that the fixtures' teardowns (a few seconds) always complete. (What a kill -9
+    leaves, the next run's reaper removes.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 @pytest.fixture(scope="session")
 def prerequisites() -> None:
     """An engine, ssh, a trixie image and a way to run a registry; or a skip (a failure in CI)."""
@@ -41,6 +50,7 @@ def prerequisites() -> None:
 def cluster(prerequisites: None, pytestconfig: pytest.Config) -> Iterator[Cluster]:
     """Three nodes, all Swarm managers, a registry they share with the host, ssh from the host."""
     run = Run.new()
+    before = signal.signal(signal.SIGINT, _interrupt_once)
     try:
         with _terminal(pytestconfig):
             nodes.reap_dead_runs()
@@ -52,3 +62,4 @@ def cluster(prerequisites: None, pytestconfig: pytest.Config) -> Iterator[Cluste
     finally:
         with _terminal(pytestconfig):
             nodes.tear_down(run.id)
+        signal.signal(signal.SIGINT, before)

@@ -44,9 +44,16 @@ class Missing(ClusterError):
 
 
 def docker(*args: str, input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> str:
-    """What `docker ARGS...` prints (the host's engine), or a ClusterError with its last error line."""
+    """What `docker ARGS...` prints (the host's engine), or a ClusterError with its last error line.
+
+    The command runs in a session of its own, out of reach of a Ctrl-C at the terminal: the docker
+    CLI handles SIGINT itself, even where its parent ignores it, and would fail a teardown half-way.
+    A Ctrl-C reaches this process instead, and subprocess.run kills the command as it unwinds."""
+    command = ["docker", *args]
     try:
-        done = subprocess.run(["docker", *args], input=input, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            command, input=input, capture_output=True, timeout=timeout, check=False, start_new_session=True
+        )
     except subprocess.TimeoutExpired:
         raise ClusterError(f"`docker {shlex.join(args)}` did not end within {timeout:.0f}s") from None
     if done.returncode != 0:
@@ -181,6 +188,6 @@ def _engine_answers(node: Node) -> bool:
 def log_tail(node: Node, lines: int = 30) -> str:
     """The last lines of the node container's log: its dockerd's (and its entrypoint's) own words."""
     command = ["docker", "logs", "--tail", str(lines), node.name]
-    done = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    done = subprocess.run(command, capture_output=True, timeout=30, check=False, start_new_session=True)
     text = (done.stdout + done.stderr).decode("utf-8", "replace").rstrip()
     return f"last {lines} lines of {node.name}'s log (its dockerd):\n{text}"

@@ -128,10 +128,14 @@ def start(
         "REGISTRY_PORT": str(registry_port),
         "REGISTRY_GATEWAY": gateway,
     }
-    with ThreadPoolExecutor(max_workers=count) as pool:
+    pool = ThreadPoolExecutor(max_workers=count)
+    try:
         nodes = tuple(
             pool.map(lambda index: _start_node(run, index, node_image, environment, edge_port), range(1, count + 1))
         )
+    finally:
+        with _interrupts_held():  # a node still starting after the teardown would be left behind
+            pool.shutdown(wait=True, cancel_futures=True)
     wait_for_engines(nodes, line)
     ssh_config, wrappers = _ssh_setup(run.folder, key, nodes)
     env = {

@@ -23,9 +23,18 @@ PROBE_PORT = 8000  # where the probe service's busybox httpd listens in each tas
 
 
 def over_ssh(cluster: Cluster, node: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`docker --host ssh://NODE ARGS...` from the host, with only the cluster's env to find the node."""
+    """`docker --host ssh://NODE ARGS...` from the host, with only the cluster's env to find the node
+    (in a session of its own, as engines.docker runs its commands: a Ctrl-C stops the test, not it)."""
     command = ["docker", "--host", cluster.node(node).url, *args]
-    return subprocess.run(command, env=dict(cluster.env), capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        command,
+        env=dict(cluster.env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        start_new_session=True,
+    )
 
 
 def cli(cluster: Cluster, node: str, *args: str) -> str:
