@@ -93,6 +93,12 @@ def deploy(session: nox.Session) -> None:
     engine_tests(session, "deploy")
 
 
+@nox.session
+def cluster(session: nox.Session) -> None:
+    """A three-manager swarm of containers (Engine 26, reached over SSH) and its own registry; always torn down."""
+    engine_tests(session, "cluster")
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark our image against the tutorial's, side by side; prints a table and draws it (not a check)."""

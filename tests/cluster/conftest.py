@@ -1,0 +1,65 @@
+"""The cluster session's fixture: a swarm of three managers, each a container running its own
+Docker Engine (tests/cluster/nodes.py), up for the whole session and always torn down; or a skip
+that says what this machine lacks (a failure under CI, where nothing may be missing)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from tests.cluster import nodes
+from tests.cluster.engines import ClusterError, Missing
+from tests.cluster.models import Cluster, Run
+
+
+def _missing(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@contextmanager
+def _terminal(config: pytest.Config) -> Iterator[None]:
+    """Let the live progress line reach the terminal while pytest captures the rest."""
+    with config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        yield
+
+
+def _interrupt_once(signum: int, frame: object) -> None:
+    """SIGINT while a cluster is up: the first stops the tests, as usual; the ones after it are
+    ignored, so that the fixtures' teardowns (a few seconds) always complete. (What a kill -9
+    leaves, the next run's reaper removes.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="session")
+def prerequisites() -> None:
+    """An engine, ssh, a trixie image and a way to run a registry; or a skip (a failure in CI)."""
+    try:
+        nodes.check_prerequisites()
+    except Missing as missing:
+        _missing(missing.message)
+
+
+@pytest.fixture(scope="session")
+def cluster(prerequisites: None, pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    """Three nodes, all Swarm managers, a registry they share with the host, ssh from the host."""
+    run = Run.new()
+    before = signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        with _terminal(pytestconfig):
+            nodes.reap_dead_runs()
+            try:
+                up = nodes.start(run)
+            except ClusterError as error:
+                pytest.fail(str(error), pytrace=False)
+        yield up
+    finally:
+        with _terminal(pytestconfig):
+            nodes.tear_down(run.id)
+        signal.signal(signal.SIGINT, before)
