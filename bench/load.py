@@ -39,6 +39,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    failed_by_client: Counter[int] = field(default_factory=Counter)  # socket errors and non-2xx, per connection
 
 
 def loopback_only(host: str) -> str:
@@ -115,6 +116,7 @@ async def _connection(
     pacer: Pacer,
     stop: threading.Event | None,
     timeout: float,
+    client: int = 0,
 ) -> None:
     """One client: a request at a time, each given up after ``timeout`` seconds (connecting included)."""
     reader = writer = None
@@ -130,11 +132,14 @@ async def _connection(
             status, keep_alive = await asyncio.wait_for(_one_request(reader, writer, request), left)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
             tally.errors[type(error).__name__] += 1
+            tally.failed_by_client[client] += 1
             keep_alive = False
             status = 0
         else:
             tally.latencies.append(time.monotonic() - started)
             tally.statuses[status] += 1
+            if not 200 <= status < 300:
+                tally.failed_by_client[client] += 1
         if not keep_alive and writer is not None:
             writer.close()
             reader = writer = None
@@ -173,7 +178,7 @@ async def run(
     pacer = Pacer(rate)
     started = time.monotonic()
     deadline = started + seconds
-    clients = (_connection(host, port, request, deadline, tally, pacer, stop, timeout) for _ in range(connections))
+    clients = (_connection(host, port, request, deadline, tally, pacer, stop, timeout, n) for n in range(connections))
     await asyncio.gather(*clients)
     elapsed = time.monotonic() - started
     answered = sum(tally.statuses.values())
@@ -186,6 +191,7 @@ async def run(
         "requests_per_second": round(answered / elapsed, 1),
         "non_2xx": sum(n for status, n in tally.statuses.items() if not 200 <= status < 300),
         "socket_errors": sum(tally.errors.values()),
+        "worst_client_failed": max(tally.failed_by_client.values(), default=0),
         "errors": dict(tally.errors),
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
         "p50_ms": round(percentile(tally.latencies, 0.50) * 1000, 2),

@@ -58,6 +58,17 @@ def service(docker_client: Any, settings: Settings, image: str, pytestconfig: py
     remove(docker_client, running)
 
 
+@pytest.fixture
+def report(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Print a figure of the run whatever pytest captures: the figures are part of the result."""
+
+    def say(text: str) -> None:
+        with capsys.disabled():
+            print(f"\n{text}")
+
+    return say
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """On a failure, show the last log lines and health log of every container the test used."""

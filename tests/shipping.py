@@ -191,6 +191,11 @@ class Traffic:
     def failed(self) -> int:
         return self.total("socket_errors") + self.total("non_2xx")
 
+    @property
+    def worst_client(self) -> int:
+        """The most requests any one client saw fail."""
+        return max((int(f["worst_client_failed"]) for f in self.figures), default=0)
+
     def summary(self) -> str:
         statuses: dict[str, int] = {}
         errors: dict[str, int] = {}

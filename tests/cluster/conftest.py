@@ -10,10 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from python_on_whales import DockerClient
 
-from tests.cluster import nodes
+from tests.cluster import cleanup, nodes
 from tests.cluster.engines import ClusterError, Missing
-from tests.cluster.models import Cluster, Run
+from tests.cluster.models import EDGE_PORT, Cluster, Run
+from tests.engine import RUN_ID
+from tests.shipping import Checkout, env_of
 
 
 def _missing(message: str) -> None:
@@ -53,7 +56,7 @@ def cluster(prerequisites: None, pytestconfig: pytest.Config) -> Iterator[Cluste
     before = signal.signal(signal.SIGINT, _interrupt_once)
     try:
         with _terminal(pytestconfig):
-            nodes.reap_dead_runs()
+            cleanup.reap_dead_runs()
             try:
                 up = nodes.start(run)
             except ClusterError as error:
@@ -61,5 +64,27 @@ def cluster(prerequisites: None, pytestconfig: pytest.Config) -> Iterator[Cluste
         yield up
     finally:
         with _terminal(pytestconfig):
-            nodes.tear_down(run.id)
+            cleanup.tear_down(run.id)
         signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture(scope="session")
+def checkout(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checkout]:
+    """A clone of this checkout that builds and pushes on this machine's engine and deploys through
+    node1 (`docker.manager=ssh://node1`), three replicas, as a user drives a cluster from a laptop."""
+    folder = tmp_path_factory.mktemp("cluster")
+    name = f"flask-service-cluster-{RUN_ID}".replace("_", "-")
+    secret = folder / "secret_key"
+    secret.write_text(f"cluster-check-secret-{RUN_ID}-{os.urandom(8).hex()}")
+    env = env_of(name, f"{cluster.registry}/run-{RUN_ID}", secret, EDGE_PORT, **cluster.env, INVOKE_DOCKER_REPLICAS="3")
+    with pytest.MonkeyPatch.context() as patch:
+        # The docker CLI of this process, too, finds the run's ssh wrapper (python-on-whales has no
+        # environment of its own per client): what the tests ask the manager goes the user's way.
+        patch.setenv("PATH", cluster.env["PATH"])
+        manager = DockerClient(host=cluster.manager.url)
+        found = Checkout.clone(folder, env, name, manager, [node.edge_url for node in cluster.nodes])
+        try:
+            yield found
+        finally:
+            found.inv("undeploy", "--break-lock")
+            found.inv("clean")

@@ -1,7 +1,6 @@
 """The primitives the rest of tests/cluster/ leans on: a docker command on the host's engine or on a
-node's own, the wait for a node's engine, one wait helper, one progress line, one error type.
-
-Imports nothing from tooling/ (the tasks' package, which the cluster is here to test)."""
+node's own, the wait for a node's engine, one error type. Waiting and the live line are the
+tooling's own (tooling.core): one polling helper for the whole project."""
 
 from __future__ import annotations
 
@@ -9,15 +8,10 @@ import os
 import shlex
 import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import TextIO, TypeVar
+from collections.abc import Sequence
 
 from tests.cluster.models import RUN_LABEL, Node
-
-T = TypeVar("T")
-Progress = Callable[[str, str], None]  # (line, phase), as the tasks' LiveLine takes them
+from tooling.core.waiting import Progress, WaitTimeout, wait_until
 
 COMMAND_TIMEOUT = 120.0  # any one docker command
 ENGINE_TIMEOUT = 60.0  # a node's engine answering after its container started
@@ -79,54 +73,6 @@ def ids(kind: str, run: str) -> list[str]:
     return docker(*listing, "--quiet", "--filter", f"label={RUN_LABEL}={run}").split()
 
 
-def wait_until(
-    check: Callable[[], T | None],
-    *,
-    timeout: float,
-    interval: float = 0.5,
-    on_tick: Callable[[float], None] = lambda seconds: None,
-) -> T:
-    """``check()`` until it returns something other than None or False, which it returns; TimeoutError
-    after ``timeout`` seconds. ``on_tick(seconds so far)`` runs after each look that found nothing."""
-    started = time.monotonic()
-    while True:
-        found = check()
-        if found is not None and found is not False:
-            return found
-        elapsed = time.monotonic() - started
-        if elapsed > timeout:
-            raise TimeoutError(f"not within {timeout:.0f}s")
-        on_tick(elapsed)
-        time.sleep(interval)
-
-
-class LiveLine:
-    """A status line on stderr that rewrites itself on a terminal, and prints a line per phase elsewhere
-    (a small copy of the tasks' own, tooling.terminal.LiveLine, which this package does not import)."""
-
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stderr
-        self.live = self.out.isatty()
-        self.phase: str | None = None
-
-    def __call__(self, line: str, phase: str) -> None:
-        if self.live:
-            self.out.write(f"\r\033[K{line}")
-            self.out.flush()
-        elif phase != self.phase:
-            print(line, file=self.out, flush=True)
-        self.phase = phase
-
-    def done(self, text: str = "") -> None:
-        """Clear the live line and leave ``text`` (if any) in its place."""
-        if self.live and self.phase is not None:
-            self.out.write("\r\033[K")
-            self.out.flush()
-        if text:
-            print(text, file=self.out, flush=True)
-        self.phase = None
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
@@ -172,7 +118,7 @@ def wait_for_engines(nodes: Sequence[Node], progress: Progress, timeout: float =
 
     try:
         wait_until(look, timeout=timeout, interval=0.3, on_tick=tick)
-    except TimeoutError:
+    except WaitTimeout:
         node = waiting[0]
         raise ClusterError(f"{node.hostname}'s engine did not answer within {timeout:.0f}s", log_tail(node)) from None
 

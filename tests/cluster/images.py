@@ -13,8 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.cluster.engines import ClusterError, LiveLine, Progress, docker
+from tests.cluster.engines import ClusterError, docker
 from tests.cluster.models import LABEL, PREFIX, ROLE_LABEL
+from tooling.core.terminal import LiveLine
+from tooling.core.waiting import Progress
 
 NODE_CONTEXT = Path(__file__).parent / "node"
 NODE_IMAGE = f"{PREFIX}-node"

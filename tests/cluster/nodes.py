@@ -11,7 +11,7 @@ Everything a run creates carries its labels (run, pid, host) or a name made of i
 `tear_down(run)` finds all of it however far the run got, and `reap_dead_runs()` what a killed run
 left. Library code: it returns data or raises ClusterError; progress goes through a callback.
 
-    with nodes.running() as cluster:          # or, in a fixture: nodes.start(run) ... nodes.tear_down(run.id)
+    with nodes.running() as cluster:          # or, in a fixture: nodes.start(run) ... cleanup.tear_down(run.id)
         subprocess.run(["docker", "node", "ls"], env=cluster.env_with_docker_host("node1"))
         swarm.kill(cluster, cluster.node("node3"))
 """
@@ -19,36 +19,29 @@ left. Library code: it returns data or raises ClusterError; progress goes throug
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.cluster import images, registry, swarm
+from tests.cluster.cleanup import held_interrupts, tear_down
 from tests.cluster.engines import (
     ClusterError,
-    LiveLine,
     Missing,
-    Progress,
     address,
     docker,
     free_port,
-    ids,
     last_line,
-    pid_alive,
     wait_for_engines,
 )
-from tests.cluster.models import EDGE_PORT, HOST_LABEL, NODES, PID_LABEL, PREFIX, RUN_ID, RUN_LABEL, Cluster, Node, Run
+from tests.cluster.models import EDGE_PORT, NODES, Cluster, Node, Run
+from tooling.core.terminal import LiveLine
+from tooling.core.waiting import Progress
 
 # What works here instead of --privileged, which fails without CAP_SYS_RESOURCE (ENVIRONMENT.md).
 NODE_FLAGS = [
@@ -61,7 +54,6 @@ NODE_FLAGS = [
     "--volume=/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--init",  # docker-init as PID 1 reaps what sshd and socat leave behind; dockerd runs under it
 ]
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 PORT_TRIES = 3  # a port found free can be taken before Docker binds it
 SSH_HINT = "install OpenSSH's client (Debian: apt-get install openssh-client)"
 
@@ -134,7 +126,7 @@ def start(
             pool.map(lambda index: _start_node(run, index, node_image, environment, edge_port), range(1, count + 1))
         )
     finally:
-        with _interrupts_held():  # a node still starting after the teardown would be left behind
+        with held_interrupts():  # a node still starting after the teardown would be left behind
             pool.shutdown(wait=True, cancel_futures=True)
     wait_for_engines(nodes, line)
     ssh_config, wrappers = _ssh_setup(run.folder, key, nodes)
@@ -224,97 +216,3 @@ def _check_ssh(cluster: Cluster, progress: Progress) -> None:
         for node, name in zip(cluster.nodes, pool.map(name_over_ssh, cluster.nodes), strict=True):
             if name != node.hostname:
                 raise ClusterError(f"ssh://{node.ssh_alias} reached the engine of {name!r}, not {node.hostname}'s")
-
-
-def tear_down(run: str, progress: Progress | None = None) -> None:
-    """Remove everything run ``run`` created, however far it got: the node containers and their
-    volumes, the network, the registry (process or container) and its storage, the run's folder,
-    and the cgroup directories the nodes' engines made. Safe to call again; a Ctrl-C waits for it.
-    A ClusterError naming what stayed when something could not go."""
-    live = LiveLine()
-    line = progress or live
-    started = time.monotonic()
-    line("cluster: tearing down", "teardown")
-    steps: list[tuple[str, Callable[[str], None]]] = [
-        ("containers", lambda r: _remove(["rm", "--force", "--volumes"], ids("container", r))),
-        ("volumes", lambda r: _remove(["volume", "rm"], ids("volume", r))),
-        ("network", lambda r: _remove(["network", "rm"], ids("network", r))),
-        ("images", lambda r: _remove(["image", "rm", "--force"], ids("image", r))),
-        ("registry", registry.stop),
-        ("cgroups", _remove_cgroups),
-        ("folder", lambda r: shutil.rmtree(Run(r).folder) if Run(r).folder.exists() else None),
-    ]
-    problems = []
-    with _interrupts_held():
-        for what, step in steps:
-            try:
-                step(run)
-            except (ClusterError, OSError, subprocess.SubprocessError) as error:
-                problems.append(f"{what}: {error}")
-    if problems:
-        live.done()
-        raise ClusterError(f"the teardown of cluster run {run} left something behind", "\n".join(problems))
-    if progress is None:
-        live.done(f"cluster: torn down in {time.monotonic() - started:.1f}s")
-
-
-def _remove(command: list[str], found: list[str]) -> None:
-    if found:
-        docker(*command, *found)
-
-
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C is ignored, by us and by the docker commands we start, while a teardown runs: a second
-    one cannot leave half a cluster behind. (Only the main thread can hold it.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
-def _remove_cgroups(run: str) -> None:
-    """rmdir the cgroup trees of the nodes' engines (--cgroup-parent=/<node>), empty once the nodes
-    are gone: cgroup v1 has one per controller (/sys/fs/cgroup/*/<node>), v2 one (/sys/fs/cgroup/<node>).
-    They are on the machine of the engine, which is this one where the engine is local."""
-    prefix = Run(run).prefix
-    deadline = time.monotonic() + 10  # a killed node's processes take a moment to leave their cgroups
-    for tree in [*CGROUP_ROOT.glob(f"{prefix}-node*"), *CGROUP_ROOT.glob(f"*/{prefix}-node*")]:
-        deepest_first = sorted((p for p in tree.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
-        for folder in [*deepest_first, tree]:
-            while True:
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError as error:
-                    if error.errno != errno.EBUSY or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-
-
-def reap_dead_runs() -> list[str]:
-    """Tear down the runs of this machine whose process is gone (killed, not interrupted), found by
-    the labels on their containers, networks and volumes, and by their folders and cgroup trees.
-    The ids of the runs it tore down."""
-    runs: set[str] = set()
-    mine = socket.gethostname()
-    labels = f'{{{{.Label "{RUN_LABEL}"}}}} {{{{.Label "{HOST_LABEL}"}}}}'
-    for listing in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
-        shown = docker(*listing, "--filter", f"label={PID_LABEL}", "--format", labels)
-        runs |= {row.split()[0] for row in shown.splitlines() if row.split()[1:] == [mine]}
-    folders = Path(tempfile.gettempdir()).glob(f"{PREFIX}-*")
-    cgroups = [*CGROUP_ROOT.glob(f"{PREFIX}-*"), *CGROUP_ROOT.glob(f"*/{PREFIX}-*")]
-    for path in [*folders, *cgroups]:
-        found = re.match(rf"{PREFIX}-({RUN_ID.pattern})", path.name)
-        if found:
-            runs.add(found.group(1))
-    dead = sorted(run for run in runs if RUN_ID.fullmatch(run) and not pid_alive(Run(run).pid))
-    for run in dead:
-        tear_down(run, progress=lambda *_: None)
-    return dead

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.cluster.engines import ClusterError, Missing, Progress, docker, free_port, on_node, wait_until
+from tests.cluster.engines import ClusterError, Missing, docker, free_port, on_node
 from tests.cluster.models import Cluster, Run
+from tooling.core.waiting import Progress, WaitTimeout, wait_until
 
 IMAGE = "registry:2"  # where Debian's docker-registry is not on PATH
 START_TRIES = 3  # a port found free can be taken before the registry binds it
@@ -103,7 +104,7 @@ def _answers(port: int, exited: Callable[[], int | None] = lambda: None, timeout
 
     try:
         wait_until(look, timeout=timeout, interval=0.1)
-    except TimeoutError:
+    except WaitTimeout:
         return False
     return exited() is None
 
@@ -141,7 +142,7 @@ def stop(run: str) -> None:
     if not _serves_from(pid, folder):
         return
     _signal(pid, signal.SIGTERM)
-    with contextlib.suppress(TimeoutError):
+    with contextlib.suppress(WaitTimeout):
         wait_until(lambda: not _serves_from(pid, folder), timeout=10, interval=0.05)
     if _serves_from(pid, folder):
         _signal(pid, signal.SIGKILL)

@@ -12,18 +12,10 @@ import contextlib
 import json
 from collections.abc import Callable
 
-from tests.cluster.engines import (
-    ClusterError,
-    LiveLine,
-    Progress,
-    address,
-    container_running,
-    docker,
-    on_node,
-    wait_for_engines,
-    wait_until,
-)
+from tests.cluster.engines import ClusterError, address, container_running, docker, on_node, wait_for_engines
 from tests.cluster.models import Cluster, Node, SwarmNode
+from tooling.core.terminal import LiveLine
+from tooling.core.waiting import Progress, WaitTimeout, wait_until
 
 TIMEOUT = 90.0  # Swarm showing a change; a dead leader is Down after about 40 s with its default heartbeat
 ENDED_TASK_STATES = ("Shutdown", "Complete", "Failed", "Rejected", "Orphaned", "Remove")
@@ -67,8 +59,8 @@ def _join_token(manager: Node) -> str:
             return None
 
     try:
-        return wait_until(token, timeout=30)
-    except TimeoutError:
+        return wait_until(token, timeout=30, interval=0.5)
+    except WaitTimeout:
         raise ClusterError(f"{manager.hostname} gave no join token within 30s of swarm init ({last})") from None
 
 
@@ -130,8 +122,8 @@ def _wait(
             progress(f"cluster: waiting for {what} ({seconds:.0f}s)", what)
 
     try:
-        return wait_until(look, timeout=timeout, on_tick=tick)
-    except TimeoutError:
+        return wait_until(look, timeout=timeout, interval=0.5, on_tick=tick)
+    except WaitTimeout:
         shown = "\n".join(f"  {n.hostname}: {n.status}, {n.availability}, {n.manager or 'worker'}" for n in seen)
         raise ClusterError(f"Swarm did not show {what} within {timeout:.0f}s", f"last seen:\n{shown}") from None
 
@@ -181,8 +173,8 @@ def drain(cluster: Cluster, node: Node) -> None:
         return all(state.startswith(ENDED_TASK_STATES) for state in states.splitlines())
 
     try:
-        wait_until(emptied, timeout=TIMEOUT)
-    except TimeoutError:
+        wait_until(emptied, timeout=TIMEOUT, interval=0.5)
+    except WaitTimeout:
         raise ClusterError(f"tasks still run on {node.hostname} {TIMEOUT:.0f}s after it was drained") from None
 
 

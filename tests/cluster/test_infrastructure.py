@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cluster import swarm
-from tests.cluster.engines import docker, wait_until
+from tests.cluster.engines import docker
 from tests.cluster.models import EDGE_PORT, NODES, Cluster, Run, SwarmNode
+from tooling.core.waiting import wait_until
 
 NODE_NAMES = [f"node{index}" for index in range(1, NODES + 1)]
 PROBE_PORT = 8000  # where the probe service's busybox httpd listens in each task
@@ -119,12 +120,13 @@ def probe(cluster: Cluster) -> Iterator[str]:
                 == f"{len(cluster.nodes)}/{len(cluster.nodes)}"
             ),
             timeout=60,
+            interval=0.5,
         )
         yield name
     finally:
         over_ssh(cluster, "node1", "service", "rm", name)
         # The network goes once the service's tasks have left it.
-        wait_until(lambda: over_ssh(cluster, "node1", "network", "rm", name).returncode == 0, timeout=30)
+        wait_until(lambda: over_ssh(cluster, "node1", "network", "rm", name).returncode == 0, timeout=30, interval=0.5)
 
 
 def test_a_dnsrr_name_resolves_to_replicas_on_other_nodes_over_the_overlay(cluster, probe):
@@ -148,7 +150,7 @@ def test_a_host_mode_port_answers_from_the_host_through_the_nodes_edge_port(clus
         except OSError:
             return None
 
-    assert wait_until(answer, timeout=30) == node.hostname
+    assert wait_until(answer, timeout=30, interval=0.5) == node.hostname
 
 
 def test_fault_helpers_change_what_swarm_sees_and_undo_it(cluster, probe):

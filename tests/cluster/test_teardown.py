@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import images, nodes
+from tests.cluster import cleanup, images
 from tests.cluster.engines import docker, ids, pid_alive
 from tests.cluster.models import Run
 
@@ -36,7 +36,7 @@ def leave_behind(run: Run) -> subprocess.Popen[bytes]:
         [sys.executable, "-c", "import time; time.sleep(600)", str(run.folder / "registry.yml")]
     )
     (run.folder / "registry.pid").write_text(str(registry.pid))
-    cgroup = nodes.CGROUP_ROOT / "pids" / run.node_name(1) / "abc123"
+    cgroup = cleanup.CGROUP_ROOT / "pids" / run.node_name(1) / "abc123"
     if cgroup.parent.parent.is_dir():
         cgroup.mkdir(parents=True)
     return registry
@@ -45,7 +45,7 @@ def leave_behind(run: Run) -> subprocess.Popen[bytes]:
 def left(run: Run) -> list[str]:
     """What of ``run`` is still there, in words."""
     found = [f"{kind} {name}" for kind in ("container", "network", "volume") for name in ids(kind, run.id)]
-    found += [str(path) for path in (run.folder, *nodes.CGROUP_ROOT.glob(f"*/{run.prefix}-node*")) if path.exists()]
+    found += [str(path) for path in (run.folder, *cleanup.CGROUP_ROOT.glob(f"*/{run.prefix}-node*")) if path.exists()]
     return found
 
 
@@ -58,7 +58,7 @@ def dead_run(prerequisites: None) -> Iterator[tuple[Run, subprocess.Popen[bytes]
     finally:
         registry.kill()
         registry.wait()
-        nodes.tear_down(run.id, progress=lambda *_: None)
+        cleanup.tear_down(run.id, progress=lambda *_: None)
 
 
 def test_the_reaper_removes_everything_a_killed_run_left_and_no_live_run(dead_run):
@@ -67,14 +67,14 @@ def test_the_reaper_removes_everything_a_killed_run_left_and_no_live_run(dead_ru
     docker("network", "create", *alive.label_flags("network"), alive.prefix)
     try:
         assert left(run), "the leftovers were made"
-        reaped = nodes.reap_dead_runs()
+        reaped = cleanup.reap_dead_runs()
         assert run.id in reaped
         assert alive.id not in reaped
         assert left(run) == []
         assert registry.wait(timeout=10) != 0, "the registry the run recorded was stopped"
         assert ids("network", alive.id), "a live run's network stays"
     finally:
-        nodes.tear_down(alive.id, progress=lambda *_: None)
+        cleanup.tear_down(alive.id, progress=lambda *_: None)
 
 
 def test_teardown_can_run_again_and_removes_only_its_own_run(dead_run):
@@ -82,10 +82,10 @@ def test_teardown_can_run_again_and_removes_only_its_own_run(dead_run):
     other = Run(f"{a_dead_pid()}-{uuid.uuid4().hex[:6]}")
     docker("network", "create", *other.label_flags("network"), other.prefix)
     try:
-        nodes.tear_down(run.id, progress=lambda *_: None)
-        nodes.tear_down(run.id, progress=lambda *_: None)
+        cleanup.tear_down(run.id, progress=lambda *_: None)
+        cleanup.tear_down(run.id, progress=lambda *_: None)
         assert left(run) == []
         assert ids("network", other.id), "another run's network stays"
     finally:
-        nodes.tear_down(other.id, progress=lambda *_: None)
+        cleanup.tear_down(other.id, progress=lambda *_: None)
     assert not pid_alive(run.pid)

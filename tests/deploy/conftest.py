@@ -67,14 +67,3 @@ def tear_down(checkout: Checkout) -> None:
     for kind in ("service", "secret", "config", "network"):
         for leftover in ids(checkout.manager, kind, "ls", "-q", "--filter", label):
             subprocess.run(["docker", kind, "rm", leftover], capture_output=True, check=False)
-
-
-@pytest.fixture
-def report(capsys: pytest.CaptureFixture[str]) -> Any:
-    """Print a figure of the run whatever pytest captures: the figures are part of the result."""
-
-    def say(text: str) -> None:
-        with capsys.disabled():
-            print(f"\n{text}")
-
-    return say

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import threading
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from tooling.core.errors import ToolError
@@ -66,6 +67,8 @@ def connect(manager: str = "") -> DockerClient:
         return client
     client = DockerClient(host=manager) if "://" in manager else DockerClient(context=manager)
     problem = _answers(client, timeout=REMOTE_TIMEOUT)
+    if "context not found" in problem:  # the CLI goes on with the path of a file it did not find
+        problem = f"context {manager!r} not found"
     if problem:
         raise EngineUnavailable("manager", f"the manager {manager} does not answer ({problem})", _fix(manager, problem))
     return client
@@ -82,7 +85,11 @@ def _answers(client: DockerClient, timeout: float | None) -> str:
             client.version()
             said.append("")
         except DockerException as error:
-            said.append(last_error_line(error))
+            # Over SSH the CLI wraps what ssh said in a long sentence of its own ("command [ssh ...]
+            # has exited with exit status 255, make sure the URL is valid ...: stderr=<ssh's words>"):
+            # ssh's words are the telling part.
+            line = last_error_line((error.stderr or "").rsplit("stderr=", 1)[-1] or error)
+            said.append(line)
 
     if timeout is None:
         ask()
@@ -97,7 +104,9 @@ def _answers(client: DockerClient, timeout: float | None) -> str:
 
 def _fix(manager: str, problem: str) -> str:
     """The likeliest fix for a manager that does not answer, by what the CLI said."""
-    host = manager.split("://", 1)[-1].split("/", 1)[0]
+    address = urlsplit(manager)
+    host = f"{address.username}@{address.hostname}" if address.username else str(address.hostname)
+    ssh = f"ssh -p {address.port} {host}" if address.port else f"ssh {host}"
     lowered = problem.lower()
     if "://" not in manager:
         if "not found" in lowered or "does not exist" in lowered:
@@ -107,13 +116,13 @@ def _fix(manager: str, problem: str) -> str:
         if "permission denied" in lowered or "authentication" in lowered:
             return (
                 f"ssh refused the login to {host}: add your key to the agent (`ssh-add`) or to the host's "
-                f"authorized_keys, then check with `ssh {host} docker version`"
+                f"authorized_keys, then check with `{ssh} docker version`"
             )
         if "host key" in lowered:
-            return f"ssh does not trust {host}'s host key yet: connect once with `ssh {host}` and accept it"
-        if "command not found" in lowered or "dial-stdio" in lowered:
+            return f"ssh does not trust {host}'s host key yet: connect once with `{ssh}` and accept it"
+        if "command not found" in lowered:
             return f"{host} has no docker CLI for the SSH transport (`docker system dial-stdio`): install it there"
-        return f"check the address, that the host is up and sshd runs there: `ssh {host} docker version`"
+        return f"check the address, that the host is up and sshd runs there: `{ssh} docker version`"
     return f"check that an engine listens at {manager} and that this machine may reach it"
 
 

@@ -189,7 +189,10 @@ def test_a_context_that_does_not_exist_is_named(fake_docker, inv, monkeypatch):
     )
     result = inv("deploy")
     assert result.code == 1
-    assert "no Docker context is called prod-eu (`docker context ls` lists them); fix docker.manager" in result.err
+    assert result.err.strip() == (
+        "error: the manager prod-eu does not answer (context 'prod-eu' not found); "
+        "no Docker context is called prod-eu (`docker context ls` lists them); fix docker.manager"
+    )
 
 
 def test_an_unknown_scheme_is_one_line_before_anything_runs(fake_docker, inv, monkeypatch):
