@@ -88,3 +88,9 @@ def checkout(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
         finally:
             found.inv("undeploy", "--break-lock")
             found.inv("clean")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The infrastructure's own checks first: their probe service publishes the nodes' edge port,
+    which the scenarios' stack then holds until the session ends."""
+    items.sort(key=lambda item: "test_infrastructure" not in item.nodeid and "test_teardown" not in item.nodeid)

@@ -38,6 +38,7 @@ def fake_docker(monkeypatch):
 
     monkeypatch.setattr("python_on_whales.DockerClient", client)
     monkeypatch.setattr("python_on_whales.utils.run", run)
+    monkeypatch.setattr("tooling.engine.client.run_bounded", lambda args, timeout: run(args))
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr("time.sleep", lambda seconds: None)
     monkeypatch.setattr("tooling.engine.containers.port_is_free", lambda host, port: True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
-from urllib.parse import urlsplit
+import signal
+import subprocess
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tooling.core.errors import ToolError
 
@@ -75,31 +76,44 @@ def connect(manager: str = "") -> DockerClient:
 
 
 def _answers(client: DockerClient, timeout: float | None) -> str:
-    """ "" when the client's daemon answers `docker version`; else the line that says why not."""
+    """ "" when the client's daemon answers `docker version`; else the line that says why not
+    (``timeout``: given up on after that many seconds, the CLI and the ssh it started killed)."""
     from python_on_whales.exceptions import DockerException
 
-    said: list[str] = []
-
-    def ask() -> None:
-        try:
+    try:
+        if timeout is None:
             client.version()
-            said.append("")
-        except DockerException as error:
-            # Over SSH the CLI wraps what ssh said in a long sentence of its own ("command [ssh ...]
-            # has exited with exit status 255, make sure the URL is valid ...: stderr=<ssh's words>"):
-            # ssh's words are the telling part.
-            line = last_error_line((error.stderr or "").rsplit("stderr=", 1)[-1] or error)
-            said.append(line)
+        else:
+            run_bounded([*client.docker_cmd, "version", "--format", "{{.Server.Version}}"], timeout)
+    except DockerException as error:
+        # Over SSH the CLI wraps what ssh said in a long sentence of its own ("command [ssh ...]
+        # has exited with exit status 255, make sure the URL is valid ...: stderr=<ssh's words>"):
+        # ssh's words are the telling part.
+        return last_error_line((error.stderr or "").rsplit("stderr=", 1)[-1] or error)
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout:.0f}s"
+    return ""
 
-    if timeout is None:
-        ask()
-        return said[0]
-    # The call cannot be given a timeout itself: wait for it in a thread (a daemon one: an engine
-    # that never answers must not keep this process alive either).
-    waiter = threading.Thread(target=ask, name="engine-probe", daemon=True)
-    waiter.start()
-    waiter.join(timeout)
-    return said[0] if said else f"no answer within {timeout:.0f}s"
+
+def run_bounded(args: list[str], timeout: float) -> str:
+    """What a docker command prints, given up on after ``timeout`` seconds: then it is killed with
+    every process it started (the CLI's ssh waits on a host that never answers, past the CLI's own
+    ConnectTimeout, and would outlive this process), and TimeoutExpired is raised. Ctrl-C kills
+    them likewise. DockerException when the command fails, as python-on-whales raises it."""
+    from python_on_whales.exceptions import DockerException
+
+    with subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    if process.returncode:
+        raise DockerException(args, process.returncode, out, err)
+    return out.decode("utf-8", "replace")
 
 
 def _fix(manager: str, problem: str) -> str:

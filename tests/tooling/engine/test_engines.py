@@ -1,6 +1,11 @@
-"""engine/engines.py: which engine each task talks to. With docker.manager set, building, pushing
-and the local container's tasks stay on the local engine; everything about the stack goes to the
-manager, and a manager that cannot be had is one line that says what to fix."""
+"""engine/engines.py, and engine/client.py's connection to a manager: which engine each task talks
+to. With docker.manager set, building, pushing and the local container's tasks stay on the local
+engine; everything about the stack goes to the manager, and a manager that cannot be had is one line
+that says what to fix, in bounded time."""
+
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -170,15 +175,28 @@ def test_a_manager_that_does_not_answer_is_one_line_with_the_likely_fix(manager,
 
 
 def test_a_manager_that_never_answers_is_given_up_on_in_bounded_time(manager, inv, monkeypatch):
-    import threading
+    def hangs(args, timeout):
+        assert timeout == 40, "the bound"
+        raise subprocess.TimeoutExpired(args, timeout)
 
-    hang = threading.Event()
-    manager.version = lambda: hang.wait(30)
-    monkeypatch.setattr("tooling.engine.client.REMOTE_TIMEOUT", 0.2)
+    monkeypatch.setattr("tooling.engine.client.run_bounded", hangs)
     result = inv("undeploy")
-    hang.set()
     assert result.code == 1
-    assert f"error: the manager {MANAGER} does not answer (no answer within 0s)" in result.err
+    assert f"error: the manager {MANAGER} does not answer (no answer within 40s)" in result.err
+
+
+def test_a_command_over_its_bound_is_killed_with_what_it_started(tmp_path):
+    """The real bound, on a command that starts a child and outlives it: both are gone at the bound."""
+    from tooling.engine.client import run_bounded
+
+    pids = tmp_path / "pids"
+    script = f"sleep 30 & echo $! > {pids}; sleep 30"
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_bounded(["sh", "-c", script], 0.5)
+    assert time.monotonic() - started < 5
+    status = Path(f"/proc/{int(pids.read_text())}/status")
+    assert not status.exists() or "State:\tZ" in status.read_text(), "killed (at most a zombie left to reap)"
 
 
 def test_a_context_that_does_not_exist_is_named(fake_docker, inv, monkeypatch):
