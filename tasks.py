@@ -5,7 +5,6 @@ Invoke's config; a flag beats them). Each task is a few lines over its verb in t
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from invoke import Collection, Context, task
@@ -176,37 +175,32 @@ def push(c, allow_dirty=False):
 _DEPLOY_HELP = {
     "replicas": "Replicas of the app (default: docker.replicas, 2).",
     "break-lock": "Break a deploy lock left by a run that was killed, then go on.",
+    "no-analysis": "Do not judge the release by its own traffic once Swarm has converged.",
 }
 
 
 @task(help={"image": "Deploy this image (a tag or repo@sha256:...), not the one pushed for HEAD.", **_DEPLOY_HELP})
 @exits_cleanly
-def deploy(c, image=None, replicas=None, break_lock=False):
-    """Deploy the release pushed for HEAD to the swarm stack and wait until every replica serves it."""
-    from tooling.verbs.deploy import resolve
-
-    _ship(c, lambda engines, settings: resolve(engines.local, settings, image), replicas, break_lock)
+def deploy(c, image=None, replicas=None, break_lock=False, no_analysis=False):
+    """Deploy the release pushed for HEAD to the swarm, wait until every replica serves it, judge its traffic."""
+    _ship(c, replicas, break_lock, no_analysis, image=image)
 
 
-@task(
-    help={"to": "Roll back to this release: a digest (sha256:...) or a git revision (7+ characters).", **_DEPLOY_HELP}
-)
+@task(help={"to": "Roll back to this release: a digest (sha256:...) or a revision (7+ characters).", **_DEPLOY_HELP})
 @exits_cleanly
-def rollback(c, to=None, replicas=None, break_lock=False):
-    """Redeploy the release before the one serving (or --to one), by the same health-gated path."""
-    from tooling.verbs.deploy import rollback_target
-
-    _ship(c, lambda engines, settings: rollback_target(engines, settings, to), replicas, break_lock)
+def rollback(c, to=None, replicas=None, break_lock=False, no_analysis=False):
+    """Redeploy the release before the one serving (or --to one) by the same path; its traffic is reported."""
+    _ship(c, replicas, break_lock, no_analysis, to=to or "", rolling_back=True)
 
 
-def _ship(c: Context, choose: Callable[..., Any], replicas: object, break_lock: bool) -> None:
-    """Deploy the release ``choose(engines, settings)`` picks, with a live line until it converged."""
+def _ship(c: Context, replicas: object, break_lock: bool, no_analysis: bool, **release: Any) -> None:
+    """Deploy (or roll back to) a release with a live line until it converged and was judged."""
     from tooling.core.terminal import LiveLine
     from tooling.verbs.deploy import ship
 
     settings = _settings(c, replicas=replicas)
     with LiveLine() as line:
-        done = ship(Engines(settings), settings, choose, line, break_lock=break_lock)
+        done = ship(Engines(settings), settings, line, break_lock=break_lock, analyse=not no_analysis, **release)
     print(done.summary(settings))
 
 
@@ -232,15 +226,22 @@ def undeploy(c, break_lock=False):
 @exits_cleanly
 def lock(c, check=False, upgrade=False):
     """Pin every environment's requirements with hashes, from requirements/*.in."""
-    from tooling.verbs.requirements import pin_all, require_current
+    from tooling.verbs.requirements import lock as pin
 
-    if check:
-        require_current()
-        print("every pinned file matches its input")
-        return
-    changed = pin_all(upgrade=upgrade)
-    print(f"relocked: {', '.join(changed)}" if changed else "every pinned file was already up to date")
+    print(pin(check=check, upgrade=upgrade))
 
 
-ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock, push, deploy, rollback, undeploy)
+@task(help={"once": "Print one table and exit (for scripts and CI logs)."})
+@exits_cleanly
+def top(c, once=False):
+    """Show the deployed stack now, every 2 s until Ctrl-C: req/s, 5xx, p50/p99, in flight, restarts."""
+    from tooling.core.terminal import refresh
+    from tooling.verbs.top import watching
+
+    settings = _settings(c)
+    with watching(Engines(settings), settings) as look:
+        refresh(look, every=2, once=once)
+
+
+ns = Collection(build, run, shell, logs, stop, status, clean, doctor, lock, push, deploy, rollback, undeploy, top)
 ns.configure({"docker": config.config_defaults()})

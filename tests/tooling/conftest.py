@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -40,7 +41,10 @@ def fake_docker(monkeypatch):
     monkeypatch.setattr("python_on_whales.utils.run", run)
     monkeypatch.setattr("tooling.engine.client.run_bounded", lambda args, timeout: run(args))
     monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    # Time passes only as the code sleeps: a wait of 30 s takes no time, and still ends.
+    real, slept = time.monotonic, [0.0]
+    monkeypatch.setattr("time.sleep", lambda seconds: slept.__setitem__(0, slept[0] + seconds))
+    monkeypatch.setattr("time.monotonic", lambda: real() + slept[0])
     monkeypatch.setattr("tooling.engine.containers.port_is_free", lambda host, port: True)
     for variable in [v for v in os.environ if v.startswith("INVOKE_DOCKER_")] + ["DOCKER_HOST"]:
         monkeypatch.delenv(variable, raising=False)

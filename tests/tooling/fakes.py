@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,44 @@ class FakeContainer:
         return "worker booted\nsomething broke"
 
 
+class FakePrometheus:
+    """The stack's monitor as its probe reaches it (engine/prometheus.py): each query of the app's
+    request counters answers the next of ``requests`` (5xx: of ``errors``), for one replica."""
+
+    def __init__(self) -> None:
+        self.requests: list[float] = [0.0]
+        self.errors: list[float] = [0.0]
+        self.probes: list[str] = []  # running now
+        self.started: list[str] = []
+        self.down = ""  # when set, the monitor answers with this error
+        self.vectors: dict[str, list[dict[str, Any]]] = {}  # a query holding a key answers its vector
+
+    def cli(self, args: list[str]) -> str:
+        if args[1] == "run":
+            name = args[args.index("--name") + 1]
+            self.probes.append(name)
+            self.started.append(name)
+            return "0123abcd"
+        if args[1] == "rm":
+            self.probes.remove(args[-1])
+            return ""
+        assert args[2] in self.probes, "a query through a probe that runs"
+        if self.down:
+            raise docker_error(self.down)
+        words = shlex.split(args[-1])  # promtool query instant -o json [--time T] URL EXPR && echo && ...
+        asked = [words[n - 1] for n, word in enumerate(words) if word == "&&" and words[n + 1] == "echo"]
+        return "".join(json.dumps(self.answer(expression)) + "\n" for expression in asked)
+
+    def answer(self, expression: str) -> list[dict[str, Any]]:
+        """What one query answers: the app's request counters here, or ``vectors`` a test sets."""
+        for key, vector in self.vectors.items():
+            if key in expression:
+                return vector
+        counts = self.errors if 'status=~"5.."' in expression else self.requests
+        value = counts.pop(0) if len(counts) > 1 else counts[0]
+        return [{"metric": {"instance": "10.0.0.7:9464"}, "value": [0, str(value)]}]
+
+
 class FakeDocker:
     """Answers like a daemon with no registry; every call is recorded in ``calls``."""
 
@@ -127,6 +166,7 @@ class FakeDocker:
         self.recorded: Recorded | None = None  # a swarm's recorded answers, when a test plays them
         self.host = ""  # the engine this client was made for (docker.manager), "" for the local one
         self.deployed: list[dict[str, Any]] = []  # `docker stack deploy` calls
+        self.prometheus = FakePrometheus()
         self.remote: FakeDocker | None = None  # the manager's engine, when a test sets docker.manager
         self.registry: dict[str, str] = {}  # what the registry holds: reference -> digest
         self.registry_error: str | None = None  # what the registry answers instead, when set
@@ -238,6 +278,8 @@ class FakeDocker:
         self.calls.append(("cli", {"args": args}))
         if args[1:2] in (["--host"], ["--context"]):  # the client's own engine: this fake
             args = [args[0], *args[3:]]
+        if args[1] in ("run", "exec", "rm") and (args[1] != "run" or "sleep" in args):  # the monitor's probe
+            return self.prometheus.cli(args)
         if args[1] == "version":  # the probe of an engine elsewhere (engine/client.py)
             self.version()
             return "26.1.5"
@@ -323,6 +365,7 @@ class FakeSwarm:
         self.interrupt_after: int | None = None
         self.observed = 0
         self.stuck_networks: list[str] = []  # networks that outlive an undeploy
+        self.monitor_image: str | None = "reg/flask-service-monitor@sha256:" + "f" * 64
 
     def require_manager(self) -> None:
         pass
@@ -346,7 +389,9 @@ class FakeSwarm:
         frames = self.script[name]
         return frames.pop(0) if len(frames) > 1 else frames[0]
 
-    def serving(self, stack: str) -> str | None:
+    def serving(self, stack: str, name: str = "web") -> str | None:
+        if name == "monitor":
+            return self.monitor_image
         return self.serving_image
 
     def health_output(self, task: Any) -> str:

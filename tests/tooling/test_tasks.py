@@ -24,6 +24,7 @@ def test_the_collection_holds_the_tasks_the_docs_promise():
                 "deploy",
                 "rollback",
                 "undeploy",
+                "top",
             ]
         )
         == TASKS

@@ -72,6 +72,12 @@ DEFAULTS: dict[str, Any] = {
     "secret_key_file": "",
     # Seconds `inv deploy` and `inv rollback` wait for the stack to converge before giving up.
     "deploy_timeout": "300",
+    # After Swarm has converged, `inv deploy` judges the new release by its own traffic, read from
+    # the stack's monitor, for this many seconds (10 or more): when its share of 5xx answers, over
+    # at least analysis_min_requests requests, passes max_error_ratio, it rolls back.
+    "analysis_seconds": "30",
+    "analysis_min_requests": "100",
+    "max_error_ratio": "0.01",
     # Where buildx reads and writes its layer cache (its --cache-from / --cache-to, e.g.
     # type=local,src=/tmp/cache); empty: its own. The classic builder has no such cache.
     "cache_from": "",
@@ -138,6 +144,16 @@ def _count(where: str, value: object, lowest: int, highest: int, what: str) -> i
     return int(text)
 
 
+def _ratio(where: str, value: object) -> float:
+    try:
+        ratio = float(str(value).strip())
+    except ValueError:
+        ratio = -1.0
+    if not 0 <= ratio < 1:
+        raise ToolError(f"{where}: {value!r} is not a ratio from 0 to below 1, such as 0.01 for 1%")
+    return ratio
+
+
 def _seconds(where: str, value: object) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) == 0:
@@ -191,6 +207,9 @@ class Settings:
     monitor_base_image: str
     secret_key_file: str
     deploy_timeout: int
+    analysis_seconds: int
+    analysis_min_requests: int
+    max_error_ratio: float
     cache_from: str
     cache_to: str
 
@@ -230,6 +249,13 @@ class Settings:
             monitor_base_image=_text(where("monitor_base_image"), values["monitor_base_image"] or ""),
             secret_key_file=_text(where("secret_key_file"), values["secret_key_file"] or ""),
             deploy_timeout=_seconds(where("deploy_timeout"), values["deploy_timeout"]),
+            analysis_seconds=_count(
+                where("analysis_seconds"), values["analysis_seconds"], 10, 3600, "a number of seconds"
+            ),
+            analysis_min_requests=_count(
+                where("analysis_min_requests"), values["analysis_min_requests"], 1, 10**9, "a number of requests"
+            ),
+            max_error_ratio=_ratio(where("max_error_ratio"), values["max_error_ratio"]),
             cache_from=_text(where("cache_from"), values["cache_from"] or ""),
             cache_to=_text(where("cache_to"), values["cache_to"] or ""),
         )

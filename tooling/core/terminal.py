@@ -6,7 +6,8 @@ stream that reaches the terminal: engine/build.py copies it to the stream the ta
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import TextIO
 
 
@@ -66,3 +67,20 @@ def relay(chunks: Iterable[tuple[str, bytes]]) -> None:
             out.flush()
     except KeyboardInterrupt:
         return  # how a --follow ends
+
+
+def refresh(draw: Callable[[], str], *, every: float, once: bool = False, out: TextIO | None = None) -> None:
+    """Print what ``draw`` gives, then again every ``every`` seconds until Ctrl-C: in place on a
+    terminal, one after another in a log. ``once``: a single time."""
+    out = out or sys.stdout
+    try:
+        while True:
+            text = draw()
+            print(("\033[H\033[J" if out.isatty() and not once else "") + text, file=out, flush=True)
+            if once:
+                return
+            time.sleep(every)
+            if not out.isatty():
+                print(file=out)
+    except KeyboardInterrupt:
+        return  # how it ends

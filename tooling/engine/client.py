@@ -102,6 +102,7 @@ def run_bounded(args: list[str], timeout: float) -> str:
     them likewise. DockerException when the command fails, as python-on-whales raises it."""
     from python_on_whales.exceptions import DockerException
 
+    args = [str(arg) for arg in args]  # the client's docker_cmd starts with a Path
     with subprocess.Popen(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     ) as process:

@@ -24,6 +24,7 @@ class Task:
     container: str = ""
     slot: int | None = None
     created: str = ""
+    networks: dict[str, str] = field(default_factory=dict, compare=False)  # network name -> the task's address there
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,11 @@ def task(found: dict[str, Any]) -> Task:
         container=(status.get("ContainerStatus") or {}).get("ContainerID", "") or "",
         slot=found.get("Slot"),
         created=found.get("CreatedAt", ""),
+        networks={
+            (attached.get("Network", {}).get("Spec") or {}).get("Name", ""): address.split("/", 1)[0]
+            for attached in found.get("NetworksAttachments") or []
+            for address in (attached.get("Addresses") or [])[:1]
+        },
     )
 
 

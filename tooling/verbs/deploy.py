@@ -12,25 +12,20 @@ from typing import TYPE_CHECKING
 
 from tooling.core.errors import ToolError
 from tooling.core.settings import PARTS, REVISION_LABEL, Settings, config_source
-from tooling.core.waiting import Progress, WaitTimeout, wait_until
-from tooling.engine import git, registry
+from tooling.core.waiting import Progress
+from tooling.engine import git, prometheus, registry
 from tooling.engine.history import holder
+from tooling.engine.rollout import converge
 from tooling.models import plan as plans
 from tooling.models import release as releases
+from tooling.models.analysis import Judgement, judge
 from tooling.models.release import Release
-from tooling.models.rollout import Verdict, assess
-from tooling.models.swarm import SERVICES, Before, Node
+from tooling.models.swarm import SERVICES, Node
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from python_on_whales import DockerClient
 
     from tooling.engine.engines import Engines
-    from tooling.engine.history import History
-    from tooling.engine.swarm import Swarm
-
-POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,14 +34,31 @@ class Deployed:
     replicas: int
     seconds: float  # from `docker stack deploy` to converged
     edges: list[Node]  # the nodes whose edge answers
+    judgement: Judgement | None = None  # None: not judged (--no-analysis)
+
+    def judged(self, settings: Settings) -> str:
+        """A line on the release's own traffic: its figures, or why they say nothing."""
+        found = self.judgement
+        if found is None:
+            return "not judged by its traffic (--no-analysis)"
+        if not found.enough:
+            return (
+                f"warning: too little traffic to judge it ({found.requests} requests in {found.seconds:.0f}s, "
+                f"fewer than docker.analysis_min_requests, {settings.analysis_min_requests}): passed unjudged"
+            )
+        return f"judged by its own traffic: {found.figures()}, {'passed' if found.passed else 'FAILED'}"
 
     def summary(self, settings: Settings) -> str:
         where = (
             ", ".join(f"http://{n.address}:{settings.stack_port} ({n.hostname})" for n in self.edges) or "no node yet"
         )
         return (
-            f"{settings.stack}: {self.replicas}/{self.replicas} replicas on {self.release.describe()} healthy, "
-            f"{self.seconds:.0f}s after the deploy began; the edge answers at {where}"
+            self.judged(settings)
+            + "\n"
+            + (
+                f"{settings.stack}: {self.replicas}/{self.replicas} replicas on {self.release.describe()} healthy, "
+                f"{self.seconds:.0f}s after the deploy began; the edge answers at {where}"
+            )
         )
 
 
@@ -105,114 +117,91 @@ def secret(settings: Settings) -> plans.Secret | None:
 def ship(
     engines: Engines,
     settings: Settings,
-    choose: Callable[[Engines, Settings], Release],
     progress: Progress,
     *,
     break_lock: bool,
+    analyse: bool = True,
+    image: str | None = None,
+    to: str = "",
+    rolling_back: bool = False,
 ) -> Deployed:
-    """Deploy the release ``choose`` picks (`inv deploy`'s, or `inv rollback`'s), the manager reached
-    first: one that cannot be had is the first thing to say."""
+    """`inv deploy` (``image``, or HEAD's release) or `inv rollback` (``rolling_back``: the release
+    before the one serving, or the one ``to`` names): under the stack's lock, wait until Swarm has
+    converged, then, ``analyse``, judge the release by its own traffic. A deployed release whose 5xx
+    share is too high is rolled back to the one that served before (it never counts as having
+    served) and a ToolError says so; a rollback's is only reported. The manager is reached first:
+    one that cannot be had is the first thing to say."""
     engines.manager  # noqa: B018 - connecting is the check
-    return deploy_release(
-        engines, settings, choose(engines, settings), progress, replicas=settings.replicas, break_lock=break_lock
-    )
-
-
-def deploy_release(
-    engines: Engines,
-    settings: Settings,
-    release: Release,
-    progress: Progress,
-    *,
-    replicas: int,
-    break_lock: bool = False,
-) -> Deployed:
-    """Deploy ``release`` under the stack's lock and wait until it has converged; a ToolError
-    (after any Swarm rollback is complete) when it has not."""
+    release = rollback_target(engines, settings, to) if rolling_back else resolve(engines.local, settings, image)
     swarm, history = engines.swarm, engines.history
     swarm.require_manager()
-    plan = plans.plan(settings, release, replicas, secret(settings))
     with history.locked(settings.stack, holder(), settings.project, break_lock=break_lock):
-        before = {name: swarm.before(settings.stack, name) for name in SERVICES}
-        started = time.monotonic()
-        swarm.deploy(plan)
-        try:
-            _wait(swarm, history, settings, release, replicas, before, progress)
-        except KeyboardInterrupt:
-            raise ToolError(
-                f"interrupted; the deploy lock is released and Swarm goes on with {settings.stack} "
-                "on its own: watch it with `inv status`",
-                code=130,
-            ) from None
-        seconds = time.monotonic() - started
+        before = swarm.serving(settings.stack)
+        seconds = roll_out(engines, settings, release, progress)
+        judgement = _judge(engines, settings, release, progress) if analyse else None
+        if judgement is not None and not judgement.passed and not rolling_back:
+            raise ToolError(_roll_back(engines, settings, release, before, judgement, progress))
         if release.revision == "unknown":  # the nodes pulled it now: this engine may know its label
             release = dataclasses.replace(release, revision=_revision(engines.local, release.web))
         history.record(settings.stack, release, holder(), settings.project)
         swarm.prune_secrets(settings.stack)
-    return Deployed(release, replicas, seconds, swarm.edges(settings.stack))
+    return Deployed(release, settings.replicas, seconds, swarm.edges(settings.stack), judgement)
 
 
-def _wait(
-    swarm: Swarm,
-    history: History,
-    settings: Settings,
-    release: Release,
-    replicas: int,
-    before: dict[str, Before],
-    progress: Progress,
-) -> None:
-    wanted = {"web": (release.web, replicas), "edge": (release.edge, None), "monitor": (release.monitor, 1)}
-    reasons: dict[str, str] = {}  # why Swarm began a rollback: its final message only says it is done
-    converged: dict[str, Verdict] = {}  # a service that has converged is not asked again
-    waiting = [""]
+def roll_out(engines: Engines, settings: Settings, release: Release, progress: Progress) -> float:
+    """`docker stack deploy` of ``release`` and the wait until it has converged; its seconds. A
+    ToolError (after any Swarm rollback is complete) when it has not."""
+    swarm = engines.swarm
+    plan = plans.plan(settings, release, settings.replicas, secret(settings))
+    before = {name: swarm.before(settings.stack, name) for name in SERVICES}
     started = time.monotonic()
-
-    def done() -> bool:
-        verdicts = []
-        for name, (target, count) in wanted.items():
-            if name in converged:
-                verdicts.append(converged[name])
-                continue
-            seen = swarm.observe(settings.stack, name, target, before[name])
-            if seen.update is not None and seen.update.state == "rollback_started":
-                reasons.setdefault(name, seen.update.message)
-            verdict = assess(seen, target, count, before[name].update)
-            if verdict.ok:
-                converged[name] = verdict
-            verdicts.append(verdict)
-        failed = next((v for v in verdicts if v.done and not v.ok), None)
-        if failed is not None:
-            raise ToolError(_failure(swarm, history, settings, failed, reasons))
-        if all(v.ok for v in verdicts):
-            return True
-        waiting[0] = "; ".join(v.line for v in verdicts if not v.ok)
-        progress(f"{waiting[0]} ({time.monotonic() - started:.0f}s)", "|".join(v.phase for v in verdicts))
-        return False
-
+    swarm.deploy(plan)
     try:
-        wait_until(done, timeout=settings.deploy_timeout, interval=POLL_SECONDS)
-    except WaitTimeout:
+        converge(swarm, engines.history, settings, release, settings.replicas, before, progress)
+    except KeyboardInterrupt:
         raise ToolError(
-            f"{settings.stack} did not converge within {settings.deploy_timeout}s ({waiting[0]}); "
-            "Swarm goes on trying: watch it with `inv status`"
+            f"interrupted; the deploy lock is released and Swarm goes on with {settings.stack} "
+            "on its own: watch it with `inv status`",
+            code=130,
         ) from None
+    return time.monotonic() - started
 
 
-def _failure(swarm: Swarm, history: History, settings: Settings, verdict: Verdict, reasons: dict[str, str]) -> str:
-    """One line: what Swarm did and why, what serves now, and what the failing replica's health check said."""
-    serving = swarm.serving(settings.stack)
-    known = {r.release.digest: r.release for r in history.releases(settings.stack)}
-    if serving is None:
-        now = "nothing is serving"
-    else:
-        digest = serving.rsplit("@", 1)[-1]
-        now = f"{(known.get(digest) or Release(serving, '')).describe()} is serving"
-    why = ""
-    if verdict.failing is not None:
-        said = " ".join(swarm.health_output(verdict.failing).split())
-        why = f"; the failing replica's last health check: {said[:200]}" if said else ""
-    reason = reasons.get(verdict.service, "")
-    return f"{verdict.problem}{f' ({reason})' if reason else ''}: {now}{why}"
+def _judge(engines: Engines, settings: Settings, release: Release, progress: Progress) -> Judgement:
+    """``release``'s own traffic for docker.analysis_seconds, from the stack's monitor."""
+    network = f"{settings.stack}_backend"
+    current = engines.swarm.tasks(f"{settings.stack}_web", "_up-to-date=true", "desired-state=running")
+    addresses = [task.networks[network] for task in current if network in task.networks]
+    try:
+        with prometheus.monitor(engines.manager, settings.stack, release.monitor, settings.project) as monitor:
+            requests, errors, seconds = prometheus.watch(monitor, addresses, settings.analysis_seconds, progress)
+    except (KeyboardInterrupt, ToolError) as error:  # Ctrl-C, or a monitor that does not answer
+        engines.history.record(settings.stack, release, holder(), settings.project)
+        why = "interrupted" if isinstance(error, KeyboardInterrupt) else error.message
+        raise ToolError(
+            f"{why}, while judging {release.describe()}: it stays in place, serving, not judged "
+            "(`inv top` shows how it does)",
+            code=130 if isinstance(error, KeyboardInterrupt) else 1,
+        ) from None
+    return judge(
+        requests, errors, seconds, min_requests=settings.analysis_min_requests, max_ratio=settings.max_error_ratio
+    )
+
+
+def _roll_back(
+    engines: Engines, settings: Settings, failed: Release, before: str | None, judgement: Judgement, progress: Progress
+) -> str:
+    """Put back the release that served before ``failed``, by the same health-gated path; the line
+    that says what happened."""
+    limit = f"docker.max_error_ratio ({settings.max_error_ratio:.1%})"
+    seen = f"{failed.describe()} answered {judgement.figures()}, above {limit}"
+    known = {r.release.digest: r.release for r in engines.history.releases(settings.stack)}
+    previous = known.get((before or "").rsplit("@", 1)[-1])
+    if previous is None:
+        return f"{seen}; nothing served before it, so it stays: deploy a fixed release, or `inv undeploy`"
+    progress(f"{seen}: rolling back to {previous.describe()}", "rolling back")
+    roll_out(engines, settings, previous, progress)
+    return f"{seen}: rolled back; {previous.describe()} serves again"
 
 
 def rollback_target(engines: Engines, settings: Settings, to: str | None) -> Release:

@@ -95,3 +95,12 @@ def require_current() -> None:
         raise ToolError(f"{found[0]} no longer matches its input; run `inv lock` and commit the result")
     if found:
         raise ToolError(f"{', '.join(found)} no longer match their inputs; run `inv lock` and commit the result")
+
+
+def lock(*, check: bool, upgrade: bool) -> str:
+    """`inv lock`: pin every environment again (or, ``check``, only fail on a stale one); what to say."""
+    if check:
+        require_current()
+        return "every pinned file matches its input"
+    changed = pin_all(upgrade=upgrade)
+    return f"relocked: {', '.join(changed)}" if changed else "every pinned file was already up to date"

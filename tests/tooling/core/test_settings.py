@@ -30,6 +30,14 @@ def test_defaults_load():
         ),
         ("manager", "ssh://", "its scheme ssh:// is not one Docker speaks here"),
         ("manager", "my context", "'my context': it is not a context name"),
+        (
+            "analysis_seconds",
+            "5",
+            "docker.analysis_seconds (invoke.yaml or INVOKE_DOCKER_ANALYSIS_SECONDS): '5' is not",
+        ),
+        ("max_error_ratio", "2", "'2' is not a ratio from 0 to below 1"),
+        ("max_error_ratio", "1%", "'1%' is not a ratio"),
+        ("analysis_min_requests", "0", "is not a number of requests from 1"),
     ],
 )
 def test_wrong_values_are_named_with_where_to_fix_them(key, value, message):

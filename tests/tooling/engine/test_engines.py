@@ -12,6 +12,7 @@ import pytest
 from tests.tooling.fakes import FakeImage, docker_error
 from tests.tooling.replay import Recorded
 from tooling.core.settings import REVISION_LABEL
+from tooling.core.waiting import wait_until
 
 MANAGER = "ssh://deploy@node1"
 HEAD = "1234567" + "0" * 33
@@ -196,7 +197,14 @@ def test_a_command_over_its_bound_is_killed_with_what_it_started(tmp_path):
         run_bounded(["sh", "-c", script], 0.5)
     assert time.monotonic() - started < 5
     status = Path(f"/proc/{int(pids.read_text())}/status")
-    assert not status.exists() or "State:\tZ" in status.read_text(), "killed (at most a zombie left to reap)"
+
+    def killed() -> bool:  # gone, or a zombie left for init to reap
+        try:
+            return "State:\tZ" in status.read_text()
+        except FileNotFoundError:
+            return True
+
+    wait_until(killed, timeout=5, interval=0.05)
 
 
 def test_a_context_that_does_not_exist_is_named(fake_docker, inv, monkeypatch):
@@ -221,3 +229,15 @@ def test_an_unknown_scheme_is_one_line_before_anything_runs(fake_docker, inv, mo
         "error: docker.manager (invoke.yaml or INVOKE_DOCKER_MANAGER): 'http://node1:2375'"
     )
     assert fake_docker.calls == [] and fake_docker.remote.calls == []
+
+
+def test_a_bounded_command_that_fails_raises_what_it_said():
+    """As python-on-whales raises it (and its client's docker_cmd starts with a Path)."""
+    from python_on_whales.exceptions import DockerException
+
+    from tooling.engine.client import run_bounded
+
+    with pytest.raises(DockerException) as failed:
+        run_bounded([Path("/bin/sh"), "-c", "echo out; echo 'it broke' >&2; exit 3"], 5)
+    assert failed.value.return_code == 3 and failed.value.stderr.strip() == "it broke"
+    assert run_bounded([Path("/bin/sh"), "-c", "echo fine"], 5) == "fine\n"

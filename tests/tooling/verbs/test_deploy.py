@@ -3,58 +3,12 @@ say, and that a failure changes nothing, records nothing and always lets go of t
 
 import pytest
 
-from tests.tooling.fakes import FakeHistory, FakeSwarm
+from tests.tooling.stack import EDGE, EDGE_UP, HEAD, MONITOR, REGISTRY, UPDATING, V1, V2, in_registry, running, web
 from tooling.core.errors import ToolError
 from tooling.core.settings import DEFAULTS, Settings
-from tooling.engine.engines import Engines
-from tooling.engine.registry import part_reference
 from tooling.models.release import Recorded, Release
-from tooling.models.swarm import Observation, Task, Update
+from tooling.models.swarm import Task, Update
 from tooling.verbs.deploy import secret
-
-HEAD = "1234567" + "0" * 33
-REGISTRY = "127.0.0.1:5001/team"
-V1 = f"{REGISTRY}/flask-service@sha256:" + "a" * 64
-V2 = f"{REGISTRY}/flask-service@sha256:" + "b" * 64
-EDGE = f"{REGISTRY}/flask-service-edge@sha256:" + "e" * 64
-MONITOR = f"{REGISTRY}/flask-service-monitor@sha256:" + "f" * 64
-
-
-def running(image, n):
-    return Task(id=f"{image[-3:]}-{n}", node="n1", image=image, state="running", desired="running")
-
-
-def web(*tasks, image=V2, update=None, ended=()):
-    return Observation("web", image, update, list(tasks), list(ended))
-
-
-EDGE_UP = Observation("edge", EDGE, None, [running(EDGE, 1)])
-UPDATING = Update("updating", "2026-11-26T10:00:00Z", "update in progress")
-
-
-def in_registry(fake_docker):
-    """The registry holds this checkout's edge and monitor."""
-    settings = Settings.load({"registry": REGISTRY})
-    fake_docker.registry[part_reference(settings, "edge")] = EDGE.split("@")[1]
-    fake_docker.registry[part_reference(settings, "monitor")] = MONITOR.split("@")[1]
-
-
-@pytest.fixture
-def cluster(fake_docker, monkeypatch):
-    """A swarm manager, HEAD pushed as V2 with its edge, V1 serving and in the history."""
-    monkeypatch.setattr("tooling.engine.git.head", lambda: HEAD)
-    monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", REGISTRY)
-    fake_docker.swarm_state, fake_docker.swarm_manager = "active", True
-    fake_docker.registry[f"{REGISTRY}/flask-service:1234567"] = V2.split("@")[1]
-    fake_docker.registry[V1] = V1.split("@")[1]
-    in_registry(fake_docker)
-    swarm = FakeSwarm(fake_docker, serving=V1)
-    history = FakeHistory(
-        fake_docker, [Recorded(Release(V1, EDGE, "7654321", MONITOR), "2026-11-25T00:00:00Z", "me", "r0")]
-    )
-    monkeypatch.setattr(Engines, "swarm", property(lambda engines: swarm))
-    monkeypatch.setattr(Engines, "history", property(lambda engines: history))
-    return swarm, history
 
 
 def test_deploy_waits_until_every_replica_serves_the_pushed_digest(cluster, inv):
@@ -276,3 +230,96 @@ def test_a_missing_or_empty_secret_file_is_one_line(settings, tmp_path, content,
 
 def test_no_secret_file_means_no_secret(settings):
     assert secret(settings) is None
+
+
+# --- a release judged by its own traffic ----------------------------------------------------------
+
+SERVED = {"web": [web(running(V2, 1), running(V2, 2))], "edge": [EDGE_UP]}
+
+
+def test_a_release_whose_5xx_share_is_too_high_is_rolled_back_and_never_counts(cluster, inv, fake_docker):
+    swarm, history = cluster
+    swarm.script = {
+        "web": [web(running(V2, 1), running(V2, 2)), web(running(V1, 1), running(V1, 2), image=V1)],
+        "edge": [EDGE_UP],
+    }
+    fake_docker.prometheus.requests, fake_docker.prometheus.errors = [1000, 1500], [10, 210]
+    result = inv("deploy")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "error: sha256:bbbbbbbbbbbb… (rev 1234567) answered 40.0% 5xx over 500 requests in 30s, above "
+        "docker.max_error_ratio (1.0%): rolled back; sha256:aaaaaaaaaaaa… (rev 7654321) serves again"
+    )
+    assert [plan.variables["WEB_IMAGE"] for plan in swarm.plans] == [V2, V1], "back by the same path"
+    assert [r.release.web for r in history.records] == [V1], "the failed release never counts as having served"
+    assert fake_docker.prometheus.probes == [] and len(fake_docker.prometheus.started) == 1, "its probe went"
+    assert "judging the release by its traffic: 500 requests, 200 5xx" in result.err, "a live line meanwhile"
+    assert history.lock is None
+
+
+def test_a_release_that_passes_says_so_with_its_figures(cluster, inv, fake_docker):
+    swarm, history = cluster
+    swarm.script = SERVED
+    fake_docker.prometheus.requests, fake_docker.prometheus.errors = [0, 400], [0, 2]
+    result = inv("deploy")
+    assert result.code == 0, result.err
+    assert "judged by its own traffic: 0.5% 5xx over 400 requests in 30s, passed" in result.out
+    assert history.records[0].release.web == V2 and len(swarm.plans) == 1
+
+
+def test_too_little_traffic_to_judge_is_a_pass_with_a_warning(cluster, inv, fake_docker, monkeypatch):
+    swarm, history = cluster
+    swarm.script = SERVED
+    monkeypatch.setenv("INVOKE_DOCKER_ANALYSIS_SECONDS", "10")
+    fake_docker.prometheus.requests, fake_docker.prometheus.errors = [0, 40], [0, 40]
+    result = inv("deploy")
+    assert result.code == 0, result.err
+    assert result.out.startswith(
+        "warning: too little traffic to judge it (40 requests in 10s, fewer than docker.analysis_min_requests, 100)"
+    )
+    assert history.records[0].release.web == V2
+
+
+def test_a_rollback_reports_its_traffic_and_never_rolls_back_again(cluster, inv, fake_docker):
+    swarm, history = cluster
+    history.records.insert(0, Recorded(Release(V2, EDGE, HEAD, MONITOR), "2026-11-26T00:00:00Z", "me", "r1"))
+    swarm.serving_image = V2
+    swarm.script = {"web": [web(running(V1, 1), running(V1, 2), image=V1)], "edge": [EDGE_UP]}
+    fake_docker.prometheus.requests, fake_docker.prometheus.errors = [0, 500], [0, 100]
+    result = inv("rollback")
+    assert result.code == 0, result.err
+    assert "judged by its own traffic: 20.0% 5xx over 500 requests in 30s, FAILED" in result.out
+    assert [plan.variables["WEB_IMAGE"] for plan in swarm.plans] == [V1]
+
+
+def test_no_analysis_does_not_ask_the_monitor(cluster, inv, fake_docker):
+    swarm, _ = cluster
+    swarm.script = SERVED
+    result = inv("deploy", "--no-analysis")
+    assert result.code == 0, result.err
+    assert "not judged by its traffic (--no-analysis)" in result.out
+    assert fake_docker.prometheus.started == []
+
+
+@pytest.mark.parametrize("fault", ["ctrl-c", "monitor down"])
+def test_an_analysis_cut_short_leaves_the_release_in_place_and_says_so(cluster, inv, fake_docker, monkeypatch, fault):
+    swarm, history = cluster
+    swarm.script = SERVED
+    if fault == "ctrl-c":
+        answers = fake_docker.prometheus.cli
+
+        def interrupted(args):
+            if args[1] == "exec" and len(fake_docker.prometheus.requests) == 1:
+                raise KeyboardInterrupt
+            return answers(args)
+
+        fake_docker.prometheus.requests = [0, 10]
+        monkeypatch.setattr(fake_docker.prometheus, "cli", interrupted)
+    else:
+        fake_docker.prometheus.down = "Error response from daemon: container is not running"
+    result = inv("deploy")
+    assert result.code == (130 if fault == "ctrl-c" else 1)
+    last = result.err.strip().splitlines()[-1]
+    assert "while judging sha256:bbbbbbbbbbbb… (rev 1234567): it stays in place, serving, not judged" in last
+    assert history.records[0].release.web == V2, "what serves is in the history"
+    assert fake_docker.prometheus.probes == [] and history.lock is None
