@@ -32,6 +32,8 @@ CHANGES: dict[str, tuple[str, str, str] | None] = {
     "v2": ("service/api.py", '"""The service\'s endpoints', '"""The service\'s endpoints (v2)'),
     # /healthz answers 503: a release that never turns healthy.
     "broken": ("service/config.py", '"MAINTENANCE_FILE": "/tmp/maintenance"', '"MAINTENANCE_FILE": "/etc/hostname"'),
+    # /test answers 500 while /healthz stays healthy: Swarm takes it; only its own traffic tells.
+    "erroring": ("service/api.py", 'return Response("test_endpoint_get", mimetype="text/plain")', "abort(500)"),
 }
 
 
@@ -239,5 +241,7 @@ def env_of(name: str, registry: str, secret: Path, port: int, **more: str) -> di
         "INVOKE_DOCKER_STACK_PORT": str(port),
         "INVOKE_DOCKER_REGISTRY": registry,
         "INVOKE_DOCKER_SECRET_KEY_FILE": str(secret),
+        # The shortest analysis a deploy allows: enough traffic to judge by, a few times per session.
+        "INVOKE_DOCKER_ANALYSIS_SECONDS": "10",
         **more,
     }

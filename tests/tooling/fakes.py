@@ -104,6 +104,46 @@ class FakeContainer:
         return "worker booted\nsomething broke"
 
 
+# `docker run` flags (engine/containers.run_flags) back into the options python-on-whales' run() takes.
+_LISTS = {"env-file": "env_files", "tmpfs": "tmpfs", "cap-drop": "cap_drop", "security-opt": "security_options"}
+
+
+def run_options(words: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "labels": {},
+        "envs": {},
+        "volumes": [],
+        "health": {},
+        "healthcheck": True,
+        "read_only": False,
+    }
+    found.update({name: [] for name in _LISTS.values()})
+    words = list(words)
+    while words:
+        flag = words.pop(0).removeprefix("--")
+        name, sep, value = flag.partition("=")
+        if not sep and name in ("name", "publish", "pull"):
+            value = words.pop(0)
+        if name in ("label", "env"):
+            key, _, item = value.partition("=")
+            found["labels" if name == "label" else "envs"][key] = item
+        elif name in _LISTS:
+            found[_LISTS[name]].append(value)
+        elif name == "volume":
+            found["volumes"].append(tuple(value.split(":")))
+        elif name.startswith("health-"):
+            found["health"][name.removeprefix("health-")] = value
+        elif name == "publish":
+            address, _, target = value.rpartition(":")
+            found["publish"] = [(address, int(target))]
+        else:
+            found.update({"detach": True} if name == "detach" else {"read_only": True} if name == "read-only" else {})
+            found.update({"healthcheck": False} if name == "no-healthcheck" else {})
+            found.update({name.replace("-", "_"): value} if name in ("name", "pull", "restart", "cpus") else {})
+            found.update({"stop_timeout": int(value)} if name == "stop-timeout" else {})
+    return found
+
+
 class FakePrometheus:
     """The stack's monitor as its probe reaches it (engine/prometheus.py): each query of the app's
     request counters answers the next of ``requests`` (5xx: of ``errors``), for one replica."""
@@ -167,6 +207,7 @@ class FakeDocker:
         self.host = ""  # the engine this client was made for (docker.manager), "" for the local one
         self.deployed: list[dict[str, Any]] = []  # `docker stack deploy` calls
         self.prometheus = FakePrometheus()
+        self.api = "1.41"  # the engine's API version: 1.44 and later know a health check's start interval
         self.remote: FakeDocker | None = None  # the manager's engine, when a test sets docker.manager
         self.registry: dict[str, str] = {}  # what the registry holds: reference -> digest
         self.registry_error: str | None = None  # what the registry answers instead, when set
@@ -181,7 +222,9 @@ class FakeDocker:
             tag=self._image_tag,
             push=self._image_push,
         )
-        self.container = SimpleNamespace(list=self._container_list, logs=self._container_logs)
+        self.container = SimpleNamespace(
+            list=self._container_list, logs=self._container_logs, inspect=lambda name: self.containers[name]
+        )
         self.system = SimpleNamespace(disk_free=lambda: SimpleNamespace(images=SimpleNamespace(size=self._disk())))
         self.manifest = SimpleNamespace(inspect=self._manifest_inspect)
         self.config = SimpleNamespace(
@@ -208,7 +251,8 @@ class FakeDocker:
     def version(self) -> Any:
         if self.daemon_down:
             raise docker_error("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.")
-        return SimpleNamespace(client=SimpleNamespace(version="28.2.2"), server=SimpleNamespace(version="20.10.24"))
+        server = SimpleNamespace(version="20.10.24", api_version=self.api)
+        return SimpleNamespace(client=SimpleNamespace(version="28.2.2"), server=server)
 
     def info(self) -> Any:
         swarm = SimpleNamespace(local_node_state=self.swarm_state, control_available=self.swarm_manager)
@@ -280,6 +324,8 @@ class FakeDocker:
             args = [args[0], *args[3:]]
         if args[1] in ("run", "exec", "rm") and (args[1] != "run" or "sleep" in args):  # the monitor's probe
             return self.prometheus.cli(args)
+        if args[1] == "run":  # `docker run -d` as engine/containers.start_container words it
+            return self.run(args[-1], **run_options(args[2:-1])).name
         if args[1] == "version":  # the probe of an engine elsewhere (engine/client.py)
             self.version()
             return "26.1.5"

@@ -185,3 +185,11 @@ def inspect(client: DockerClient, *found: str) -> list[dict[str, Any]]:
         printed = error.stdout or "[]"  # the objects that do exist, as usual
     answer: list[dict[str, Any]] = json.loads(printed)
     return answer
+
+
+def api_version(client: DockerClient) -> tuple[int, int]:
+    """The API version of the engine ``client`` talks to, e.g. (1, 45) for Engine 26."""
+    from tooling.models.health import api_version as parsed
+
+    server = client.version().server
+    return parsed(str(server.api_version if server else ""))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tooling.core.errors import ToolError
 from tooling.core.settings import CONTAINER_PORT, PROJECT_LABEL, ROLE_LABEL
 from tooling.core.waiting import WaitTimeout, wait_until
-from tooling.engine.client import last_error_line
+from tooling.engine.client import cli, last_error_line
 
 if TYPE_CHECKING:
     from python_on_whales import Container, DockerClient, Image
@@ -120,14 +120,15 @@ def url(container: Container) -> str:
 
 def start_container(client: DockerClient, image: str, *, name: str, host: str, port: int, **run: Any) -> Container:
     """``docker run -d`` of ``image`` publishing the service's port on host:port (0: any free one),
-    never pulling. Whatever it fails on, or a Ctrl-C, leaves no container called ``name`` behind."""
+    never pulling; ``run`` holds the other options (see run_flags). Whatever it fails on, or a
+    Ctrl-C, leaves no container called ``name`` behind."""
     from python_on_whales.exceptions import DockerException
 
     address = f"[{host}]" if ":" in host else host
+    flags = ["--detach", "--name", name, "--publish", f"{address}:{port or ''}:{CONTAINER_PORT}", "--pull", "never"]
     try:
-        return client.run(
-            image, detach=True, name=name, publish=[(f"{address}:{port or ''}", CONTAINER_PORT)], pull="never", **run
-        )
+        found = cli(client, "run", *flags, *run_flags(**run), image).strip()
+        return client.container.inspect(found.splitlines()[-1])
     except (DockerException, KeyboardInterrupt) as error:
         # `docker run` may have created the container before it failed or was interrupted.
         leftover = find_container(client, name)
@@ -139,6 +140,40 @@ def start_container(client: DockerClient, image: str, *, name: str, host: str, p
         if "already allocated" in reason or "address already in use" in reason:
             raise port_in_use(host, port) from None
         raise ToolError(f"the container did not start: {reason}") from None
+
+
+def run_flags(
+    *,
+    labels: dict[str, str] | None = None,
+    envs: dict[str, str] | None = None,
+    env_files: list[str] | None = None,
+    volumes: list[tuple[str, str, str]] | None = None,
+    restart: str = "",
+    stop_timeout: int | None = None,
+    read_only: bool = False,
+    tmpfs: list[str] | None = None,
+    cap_drop: list[str] | None = None,
+    security_options: list[str] | None = None,
+    cpus: float | None = None,
+    healthcheck: bool = True,
+    health: dict[str, str] | None = None,
+) -> list[str]:
+    """`docker run` flags for the options the tooling sets. Built here rather than by python-on-whales'
+    run(), which has no flag for a health check's start interval (``health``: `--health-<key>`)."""
+    flags = [f"--label={key}={value}" for key, value in (labels or {}).items()]
+    flags += [f"--env={key}={value}" for key, value in (envs or {}).items()]
+    flags += [f"--env-file={file}" for file in env_files or []]
+    flags += [f"--volume={':'.join(volume)}" for volume in volumes or []]
+    flags += [f"--tmpfs={path}" for path in tmpfs or []]
+    flags += [f"--cap-drop={cap}" for cap in cap_drop or []]
+    flags += [f"--security-opt={option}" for option in security_options or []]
+    flags += [f"--health-{key}={value}" for key, value in (health or {}).items()]
+    flags += [f"--restart={restart}"] if restart else []
+    flags += [f"--stop-timeout={stop_timeout}"] if stop_timeout is not None else []
+    flags += ["--read-only"] if read_only else []
+    flags += [f"--cpus={cpus}"] if cpus is not None else []
+    flags += [] if healthcheck else ["--no-healthcheck"]
+    return flags
 
 
 def container_report(container: Container, lines: int = 20) -> str:

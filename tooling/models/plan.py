@@ -10,6 +10,7 @@ from typing import Any
 
 from tooling.core.errors import ToolError
 from tooling.core.settings import STACK_FILE, Settings
+from tooling.models.health import Cadence
 from tooling.models.release import Release
 
 SECRET_TARGET = "secret_key"
@@ -36,7 +37,9 @@ class Plan:
     overlay: dict[str, Any] | None = None  # laid over docker/stack.yml when there is a secret
 
 
-def plan(settings: Settings, release: Release, replicas: int, key: Secret | None) -> Plan:
+def plan(settings: Settings, release: Release, replicas: int, key: Secret | None, pace: Cadence | None = None) -> Plan:
+    """The stack file filled in; an overlay sets the app's secret and, on an engine that has a start
+    interval, the health cadence (models/health.py) and the shorter update monitor it allows."""
     if not release.monitor:
         raise ToolError(f"{release.describe()} names no monitor image; run `inv push` and deploy again")
     variables = {
@@ -47,16 +50,16 @@ def plan(settings: Settings, release: Release, replicas: int, key: Secret | None
         "STACK_PORT": str(settings.stack_port),
         "PROJECT": settings.project,
     }
-    overlay: dict[str, Any] | None = None
+    web: dict[str, Any] = {}
+    overlay: dict[str, Any] = {"version": "3.8", "services": {"web": web}}
     if key is not None:
-        overlay = {
-            "version": "3.8",
-            "services": {
-                "web": {
-                    "environment": {"SERVICE_SECRET_KEY_FILE": f"/run/secrets/{SECRET_TARGET}"},
-                    "secrets": [{"source": SECRET_TARGET, "target": SECRET_TARGET}],
-                }
-            },
-            "secrets": {SECRET_TARGET: {"name": key.name, "file": str(key.file)}},
+        web["environment"] = {"SERVICE_SECRET_KEY_FILE": f"/run/secrets/{SECRET_TARGET}"}
+        web["secrets"] = [{"source": SECRET_TARGET, "target": SECRET_TARGET}]
+        overlay["secrets"] = {SECRET_TARGET: {"name": key.name, "file": str(key.file)}}
+    if pace is not None:
+        web["healthcheck"] = pace.compose()
+        web["deploy"] = {
+            "update_config": {"monitor": f"{pace.monitor}s"},
+            "rollback_config": {"monitor": f"{pace.monitor}s"},
         }
-    return Plan(stack=settings.stack, files=[STACK_FILE], variables=variables, overlay=overlay)
+    return Plan(stack=settings.stack, files=[STACK_FILE], variables=variables, overlay=overlay if web else None)

@@ -14,11 +14,13 @@ from tooling.core.errors import ToolError
 from tooling.core.settings import PARTS, REVISION_LABEL, Settings, config_source
 from tooling.core.waiting import Progress
 from tooling.engine import git, prometheus, registry
+from tooling.engine.client import api_version
 from tooling.engine.history import holder
 from tooling.engine.rollout import converge
 from tooling.models import plan as plans
 from tooling.models import release as releases
 from tooling.models.analysis import Judgement, judge
+from tooling.models.health import cadence
 from tooling.models.release import Release
 from tooling.models.swarm import SERVICES, Node
 
@@ -152,7 +154,8 @@ def roll_out(engines: Engines, settings: Settings, release: Release, progress: P
     """`docker stack deploy` of ``release`` and the wait until it has converged; its seconds. A
     ToolError (after any Swarm rollback is complete) when it has not."""
     swarm = engines.swarm
-    plan = plans.plan(settings, release, settings.replicas, secret(settings))
+    pace = cadence(api_version(engines.manager))  # the engine that runs it, the manager, decides
+    plan = plans.plan(settings, release, settings.replicas, secret(settings), pace)
     before = {name: swarm.before(settings.stack, name) for name in SERVICES}
     started = time.monotonic()
     swarm.deploy(plan)

@@ -11,6 +11,8 @@ from tooling.core.errors import ToolError
 from tooling.core.settings import ROOT, Settings
 from tooling.core.waiting import Progress, WaitTimeout, silent, wait_until
 from tooling.engine import containers
+from tooling.engine.client import api_version
+from tooling.models.health import cadence
 
 if TYPE_CHECKING:
     from python_on_whales import Container, DockerClient
@@ -54,6 +56,7 @@ def start_service(
         volumes.append((str(ROOT / "service"), "/app/service", "ro"))
         envs.setdefault("GUNICORN_RELOAD", "1")
     hardened = settings.hardened
+    pace = cadence(api_version(client))
     return containers.start_container(
         client,
         image,
@@ -71,6 +74,7 @@ def start_service(
         tmpfs=["/tmp"] if hardened else [],
         cap_drop=["ALL"] if hardened else [],
         security_options=["no-new-privileges"] if hardened else [],
+        health=pace.run_flags() if pace else None,  # else the image's own (models/health.py)
     )
 
 

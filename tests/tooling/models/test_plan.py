@@ -46,3 +46,13 @@ def test_a_secret_reaches_the_app_as_a_file_under_a_name_that_hashes_its_value(s
 def test_a_release_without_a_monitor_is_refused_before_swarm_is_asked(settings):
     with pytest.raises(ToolError, match="names no monitor image; run `inv push` and deploy again"):
         plan(settings, Release(NEW, NEW), 2, None)
+
+
+def test_on_an_engine_with_a_start_interval_the_stack_gets_the_cadence_and_a_shorter_monitor(settings):
+    from tooling.models.health import STARTING_FAST
+
+    release = Release(NEW, NEW, monitor=NEW)
+    assert plan(settings, release, 2, None).overlay is None, "the stack file as it is: the image's own check"
+    web = plan(settings, release, 2, None, STARTING_FAST).overlay["services"]["web"]
+    assert web["healthcheck"] == STARTING_FAST.compose()
+    assert web["deploy"]["update_config"] == {"monitor": "5s"} == web["deploy"]["rollback_config"]

@@ -24,6 +24,16 @@ def test_run_starts_hardened_never_pulls_and_prints_the_url(built, inv):
     assert "serves http://127.0.0.1:5000" in result.out
 
 
+@pytest.mark.parametrize(("api", "flags"), [("1.41", []), ("1.45", ["start-interval", "start-period", "interval"])])
+def test_the_health_cadence_follows_the_engine(built, inv, api, flags):
+    """Engine 25+ checks every second while starting, rarely after; older ones keep the image's 3 s."""
+    built.api = api
+    assert inv("run").code == 0
+    health = built.calls[-1][1]["health"]
+    assert [key for key in ("start-interval", "start-period", "interval") if key in health] == flags
+    assert health.get("start-interval", "1s") == "1s" and health.get("interval", "10s") == "10s"
+
+
 def test_run_with_port_zero_lets_the_engine_pick(built, inv):
     result = inv("run", "--port", "0")
     assert result.code == 0, result.err
@@ -71,7 +81,7 @@ def test_run_replaces_its_own_container(built, inv):
 
 def test_run_build_builds_first(built, inv):
     assert inv("run", "--build").code == 0
-    assert [name for name, _ in built.calls] == ["legacy_build", "run"]
+    assert [name for name, _ in built.calls if name != "cli"] == ["legacy_build", "run"]
 
 
 @pytest.mark.parametrize(

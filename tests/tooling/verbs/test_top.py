@@ -42,7 +42,19 @@ def test_once_prints_each_release_summed_then_its_replicas(stack, inv, fake_dock
     assert result.code == 0, result.err
     lines = [line.split() for line in result.out.strip().splitlines()]
     assert lines[0] == ["REPLICA", "RELEASE", "REQ/S", "5XX", "P50", "MS", "P99", "MS", "IN", "FLIGHT", "RESTARTS"]
-    assert lines[1] == ["all", "2", "sha256:aaaaaaaaaaaa…", "(rev", "7654321)", "200.0", "5.0%", "5.0", "10.0", "2", "3"]
+    assert lines[1] == [
+        "all",
+        "2",
+        "sha256:aaaaaaaaaaaa…",
+        "(rev",
+        "7654321)",
+        "200.0",
+        "5.0%",
+        "5.0",
+        "10.0",
+        "2",
+        "3",
+    ]
     assert lines[2] == ["flask-service_web.1", "100.0", "10.0%", "5.0", "10.0", "2", "0"]
     assert lines[3] == ["flask-service_web.2", "100.0", "0.0%", "5.0", "10.0", "0", "3"]
     assert lines[4] == ["all", "1", "sha256:bbbbbbbbbbbb…", "50.0", "0.0%", "7.5", "10.0", "1", "0"]
