@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import api, errors, health, logs
+from service import api, errors, health, logs, request_id
 from service.config import from_environ
 
 
@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
 
     logs.configure(app)
+    request_id.init_app(app)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

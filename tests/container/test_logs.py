@@ -31,11 +31,11 @@ def test_text_access_lines_when_asked_for(docker_client, image, settings, pytest
     envs = {"GUNICORN_ACCESS_LOG": "text"}
     running = start_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
     try:
-        http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1'})
+        http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1', "X-Request-ID": "text-1"})
         time.sleep(1.5)
         (line,) = lines(docker_client, running.container, "stdout")
         assert line.split(" ", 1)[1].startswith('"GET /test" 200 17 ')
-        assert line.endswith('ms "smoke \\x22quoted\\x22/1"'), "quotes escaped: one request, one line"
+        assert line.endswith('ms "smoke \\x22quoted\\x22/1" "text-1"'), "quotes escaped: one request, one line"
     finally:
         remove(docker_client, running)
 
