@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import api, errors, health, logs, request_id
+from service import api, errors, health, logs, metrics, request_id
 from service.config import from_environ
 
 
@@ -19,6 +19,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(app)
     request_id.init_app(app)
+    if metrics.enabled():
+        metrics.init_app(app)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
