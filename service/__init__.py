@@ -18,12 +18,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
 
     logs.configure(app)
-    request_id.init_app(app)
-    if metrics.enabled():
-        metrics.init_app(app)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     if app.config["DEBUG_ENDPOINTS"]:
         app.register_blueprint(api.debug_bp)
+    # WSGI middleware, outermost last: the request's id is chosen before anything else runs.
+    if metrics.enabled():
+        metrics.init_app(app)
+    app.wsgi_app = request_id.middleware(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

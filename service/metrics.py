@@ -8,22 +8,22 @@ server runs it. Without the variable nothing is imported, registered or recorded
 The health check's requests are not traffic and are not counted (nor is the metrics endpoint,
 which is not the app's). An unmatched path (404, 405) is counted under one route label,
 ``UNMATCHED``, and an unknown method under ``_OTHER``, so that no client can grow the number of
-series. The per-request path is short: the label children of each (method, route, status) are
-looked up once and kept.
+series. The per-request path is short: one WSGI middleware, and the label children of each
+(method, route, status) looked up once and kept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from flask import Flask, Response, request
+from flask import Flask
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-# Where a request's start time waits in the WSGI environ for its end.
-_STARTED = "service.metrics_started"
 # Endpoints whose requests are not traffic: the health check asked every few seconds.
 NOT_TRAFFIC = frozenset({"health.healthz"})
 UNMATCHED = "<unmatched>"
@@ -43,17 +43,17 @@ def enabled(environ: Mapping[str, str] | None = None) -> bool:
 
 
 class Metrics:
-    """The app's metrics, and the Flask hooks that record them.
+    """The app's metrics, and the middleware that records them.
 
     ``http_server_requests_total`` (counter; method, route, status): requests answered, by HTTP
     method, URL rule (``/items/<int:id>``, never the path ``/items/42``; ``<unmatched>`` for every
     path no rule matches) and exact status code (``"200"``, ``"404"``).
 
     ``http_server_request_duration_seconds`` (histogram; method, route): seconds from the
-    request being routed to its response being ready, in the app; buckets from 0.5 ms to 30 s.
+    request entering the app to its response starting; buckets from 0.5 ms to 30 s.
 
-    ``http_server_requests_in_flight`` (gauge, the sum over live workers): requests being handled
-    now.
+    ``http_server_requests_in_flight`` (gauge, the sum over live workers): requests inside the
+    app now, health checks included (they hold a worker too).
 
     ``flask_service_build_info`` (gauge; version, revision): always 1; the labels say what runs.
     """
@@ -91,48 +91,66 @@ class Metrics:
         )
         build_info.labels(version, revision).set(1)
         # (method, route, status) -> the children of requests and duration for those labels.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
-    def _labelled(self, key: tuple[str, str, int]) -> tuple[Any, Any]:
+    def _labelled(self, key: tuple[str, str, str]) -> tuple[Any, Any]:
         method, route, status = key
         children = self._children[key] = (
-            self.requests.labels(method, route, str(status)),
+            self.requests.labels(method, route, status),
             self.duration.labels(method, route),
         )
         return children
 
-    # --- the hooks: before_request, after_request, teardown_request ---
-
-    def started(self) -> None:
-        if request.endpoint in NOT_TRAFFIC:
+    def record(self, environ: WSGIEnvironment, status: str, started: float) -> None:
+        """Count a request whose response starts now, with ``status`` ("200 OK") and its route."""
+        request = environ.get("werkzeug.request")  # Flask's request, until its context ends
+        rule = request.url_rule if request is not None else None
+        if rule is not None and rule.endpoint in NOT_TRAFFIC:
             return
-        request.environ[_STARTED] = time.perf_counter()
-        self.in_flight.inc()
+        method = environ["REQUEST_METHOD"]
+        if method not in METHODS:
+            method = OTHER_METHOD
+        key = (method, rule.rule if rule is not None else UNMATCHED, status[:3])
+        requests, duration = self._children.get(key) or self._labelled(key)
+        duration.observe(time.perf_counter() - started)
+        requests.inc()
 
-    def answered(self, response: Response) -> Response:
-        environ = request.environ
-        started = environ.get(_STARTED)
-        if started is not None:
-            method = environ["REQUEST_METHOD"]
-            if method not in METHODS:
-                method = OTHER_METHOD
-            rule = request.url_rule
-            key = (method, rule.rule if rule is not None else UNMATCHED, response.status_code)
-            requests, duration = self._children.get(key) or self._labelled(key)
-            duration.observe(time.perf_counter() - started)
-            requests.inc()
-        return response
+    def middleware(self, wsgi_app: WSGIApplication, log: logging.Logger) -> WSGIApplication:
+        """``wsgi_app`` measured: from the request entering the app to its response starting.
 
-    def ended(self, error: BaseException | None) -> None:
-        if _STARTED in request.environ:
-            self.in_flight.dec()
+        A WSGI middleware rather than Flask hooks (three of them, each looked up and called with a
+        context lookup or two): the environ is in hand, and Flask's request with its URL rule is
+        in it until the response has started. A failure to record is logged, once, and never
+        fails the request.
+        """
+        in_flight, record, clock = self.in_flight, self.record, time.perf_counter
+        failed = False
+
+        def measured(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            started = clock()
+
+            def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                nonlocal failed
+                try:
+                    record(environ, status, started)
+                except Exception:
+                    if not failed:
+                        failed = True
+                        log.exception("metrics: recording a request failed; later failures are not logged")
+                return start_response(status, headers, exc_info)
+
+            in_flight.inc()
+            try:
+                return wsgi_app(environ, start)
+            finally:
+                in_flight.dec()
+
+        return measured
 
 
 def init_app(app: Flask, registry: Any = None) -> Metrics:
     """Record ``app``'s metrics (into ``registry`` as well, when given: the tests read it there)."""
     metrics = Metrics(registry, version=app.config["VERSION"], revision=app.config["REVISION"])
     app.extensions["metrics"] = metrics
-    app.before_request(metrics.started)
-    app.after_request(metrics.answered)
-    app.teardown_request(metrics.ended)
+    app.wsgi_app = metrics.middleware(app.wsgi_app, app.logger)  # type: ignore[method-assign,assignment]
     return metrics

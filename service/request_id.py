@@ -5,14 +5,19 @@ up to 128 printable ASCII characters, gets a fresh one (32 hex digits, as nginx'
 ``$request_id``). The id is kept in the WSGI environ under ``ENVIRON_KEY``, where the server's
 access line (docker/gunicorn_logs.py) finds it in the same dict, and it goes back to the client
 as the ``X-Request-ID`` response header.
+
+A WSGI middleware around the app rather than Flask hooks: it runs for every request, error or
+not, with the environ in hand (no context lookups), and adds the header as the response starts.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from flask import Flask, Response, has_request_context, request
+from flask import has_request_context, request
 
 HEADER = "X-Request-ID"
 # Where the chosen id lives in the WSGI environ (PEP 3333: an application's own key, with a dot).
@@ -28,25 +33,21 @@ def choose(incoming: str | None) -> str:
     return secrets.token_hex(16)
 
 
-def of(environ: dict[str, Any]) -> str:
-    """The request's id, chosen on first use and the same for the rest of the request."""
-    found = environ.get(ENVIRON_KEY)
-    if found is None:
-        found = environ[ENVIRON_KEY] = choose(environ.get(_INCOMING))
-    return found
-
-
 def current() -> str | None:
     """The id of the request being handled, or None outside a request."""
-    return of(request.environ) if has_request_context() else None
+    return request.environ.get(ENVIRON_KEY) if has_request_context() else None
 
 
-def _send(response: Response) -> Response:
-    response.headers[HEADER] = of(request.environ)
-    return response
+def middleware(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """``wsgi_app`` with each request's id chosen first and sent back in the response's headers."""
 
+    def identified(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        rid = environ[ENVIRON_KEY] = choose(environ.get(_INCOMING))
 
-def init_app(app: Flask) -> None:
-    # One hook: every response passes it, error responses included, and whatever asked for the id
-    # earlier in the request (an error handler, a log line) got the same one.
-    app.after_request(_send)
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append((HEADER, rid))
+            return start_response(status, headers, exc_info)
+
+        return wsgi_app(environ, start)
+
+    return identified

@@ -3,6 +3,8 @@
 (In the image the values go to prometheus_client's multiprocess files instead; tests/docker and
 tests/container read those.)"""
 
+import json
+
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -139,6 +141,28 @@ def test_metrics_are_recorded_only_when_the_multiprocess_directory_is_set(enviro
 
 def test_without_the_directory_the_app_records_nothing(monkeypatch):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setattr(metrics, "Metrics", lambda *args, **kwargs: pytest.fail("metrics were set up"))
     app = create_app({"TESTING": True})
     assert "metrics" not in app.extensions
-    assert app.before_request_funcs == {} and app.teardown_request_funcs == {}
+    assert app.test_client().get("/test").status_code == 200
+
+
+def test_the_directory_turns_recording_on(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    made: list[object] = []
+    monkeypatch.setattr(metrics, "init_app", made.append)
+    app = create_app({"TESTING": True})
+    assert made == [app]
+
+
+def test_a_failure_to_record_never_fails_the_request_and_is_logged_once(registry, monkeypatch, capsys):
+    def full(*labels):
+        raise OSError(28, "No space left on device")  # a metric file that cannot grow
+
+    app = create_app({"TESTING": True})  # its log handler writes to the stderr capsys captures
+    monkeypatch.setattr(metrics.init_app(app, registry).requests, "labels", full)
+    client = app.test_client()
+    assert [client.get("/test").status_code for _ in range(3)] == [200, 200, 200]
+    assert registry.get_sample_value("http_server_requests_in_flight") == 0
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if "metrics:" in line]
+    assert len(logged) == 1 and "No space left on device" in logged[0]["exception"]
