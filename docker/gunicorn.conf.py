@@ -91,12 +91,11 @@ if not 0 <= METRICS_PORT <= 65535 or METRICS_PORT == PORT:
 exporter = None
 if METRICS_PORT:
     METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or gunicorn_metrics.DIRECTORY
-    try:
-        gunicorn_metrics.prepare(METRICS_DIR)
+    try:  # emptied when gunicorn starts; a reload (SIGHUP reads this file again) keeps it as it is
+        exporter = gunicorn_metrics.exporter(METRICS_DIR)
     except OSError as error:
         raise SystemExit(f"PROMETHEUS_MULTIPROC_DIR={METRICS_DIR}: {error.strerror}; give a writable tmpfs") from None
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
-    exporter = gunicorn_metrics.Exporter(METRICS_DIR)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = exporter.directory
 else:
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # off means off, whatever the environment says
 

@@ -218,3 +218,20 @@ class Exporter:
         """In a freshly forked worker: let go of the master's listening socket (post_fork)."""
         if self.server is not None:
             self.server.socket.close()
+
+
+_exporter: Exporter | None = None
+
+
+def exporter(directory: str) -> Exporter:
+    """The master's one Exporter: the first call prepares ``directory``, later ones return it as it is.
+
+    gunicorn reads gunicorn.conf.py again on SIGHUP, while workers run and the endpoint serves;
+    emptying the directory then would lose their counts, and a second Exporter would compact
+    under a lock the scrape does not hold. This module is imported once, so its state stays.
+    """
+    global _exporter
+    if _exporter is None:
+        prepare(directory)
+        _exporter = Exporter(directory)
+    return _exporter

@@ -2,12 +2,16 @@
 
 import os
 import runpy
+import sys
 from types import SimpleNamespace
 
 import prometheus_client  # noqa: F401 - imported before any test sets PROMETHEUS_MULTIPROC_DIR: in-process mode
 import pytest
 
 from tooling.settings import ROOT
+
+sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds its machinery
+import gunicorn_metrics
 
 CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 VARIABLES = (
@@ -24,9 +28,11 @@ VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def metrics_dir(monkeypatch, tmp_path):
-    """The config prepares the metrics directory when it loads: a temporary one, never /dev/shm's."""
+    """The config prepares the metrics directory when it loads: a temporary one, never /dev/shm's;
+    and each test is a fresh gunicorn, whose first load of the config prepares it."""
     directory = tmp_path / "metrics"
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    monkeypatch.setattr(gunicorn_metrics, "_exporter", None)
     return directory
 
 
@@ -124,10 +130,7 @@ def test_metrics_are_on_by_default_on_a_port_of_their_own(monkeypatch, metrics_d
     assert sorted(p.name for p in metrics_dir.iterdir()) == ["notes.txt"], "emptied of metric files, before any worker"
 
 
-def test_the_directory_is_on_dev_shm_unless_told(monkeypatch):
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
-    import gunicorn_metrics  # where gunicorn.conf.py found it (docker/ is on sys.path now)
-
+def test_the_directory_is_on_dev_shm_unless_told():
     assert gunicorn_metrics.DIRECTORY.startswith("/dev/shm/")
 
 
@@ -165,3 +168,12 @@ def test_restarts_count_a_workers_exit_not_the_boot_nor_the_stop(monkeypatch):
     assert exporter.restarts == 1
     config["child_exit"](stopping, SimpleNamespace(pid=102))  # docker stop: the listeners closed first
     assert exporter.restarts == 1
+
+
+def test_a_reload_keeps_the_directory_and_the_exporter(monkeypatch, metrics_dir):
+    """SIGHUP makes gunicorn read its config again while workers run: their files must stay."""
+    first = load(monkeypatch)["exporter"]
+    (metrics_dir / "counter_4242.db").write_bytes(b"a live worker's counts")
+    again = load(monkeypatch)["exporter"]
+    assert again is first
+    assert (metrics_dir / "counter_4242.db").exists()
