@@ -121,4 +121,4 @@ def child_exit(server: Any, worker: Any) -> None:
     # In the master, after the worker was reaped and before its replacement is forked. A stopping
     # server has closed its listeners: its workers' exits are not restarts.
     if exporter is not None:
-        exporter.worker_exited(worker.pid, stopping=not server.LISTENERS)
+        exporter.worker_exited(worker.pid, stopping=not server.LISTENERS, log=server.log)

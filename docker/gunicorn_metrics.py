@@ -36,6 +36,7 @@ off it is never imported at all.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import threading
@@ -57,7 +58,7 @@ def prepare(directory: str) -> None:
     """Create ``directory``, or empty it of what a previous run left: before the app is imported."""
     path = Path(directory)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for leftover in path.glob("*.db"):
+    for leftover in [*path.glob("*.db"), *path.glob("*.db.tmp")]:
         leftover.unlink()
 
 
@@ -102,17 +103,25 @@ def _read(path: str) -> dict[str, Value]:
 
 
 def _fold(source: str, archive: str, fold: Fold) -> None:
+    """``archive`` replaced by itself with ``source`` folded in: whole, or not at all."""
     from prometheus_client.mmap_dict import MmapedDict
 
     merged = _read(archive)
     for key, entry in _read(source).items():
         merged[key] = fold(merged[key], entry) if key in merged else entry
-    target = MmapedDict(archive)
+    staged = archive + ".tmp"  # not *.db: no scrape reads it
     try:
-        for key, (value, timestamp) in merged.items():
-            target.write_value(key, value, timestamp)
-    finally:
-        target.close()
+        target = MmapedDict(staged)
+        try:
+            for key, (value, timestamp) in merged.items():
+                target.write_value(key, value, timestamp)
+        finally:
+            target.close()
+        os.replace(staged, archive)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(staged)
+        raise
 
 
 def compact(directory: str, pid: int) -> None:
@@ -151,12 +160,22 @@ class Exporter:
         self.restarts = 0
         self.server: Any = None
 
-    def worker_exited(self, pid: int, *, stopping: bool = False) -> None:
-        """A worker was reaped (gunicorn's child_exit): count it, and fold its files away."""
+    def worker_exited(self, pid: int, *, stopping: bool = False, log: Any = None) -> None:
+        """A worker was reaped (gunicorn's child_exit): count it, and fold its files away.
+
+        Folding that fails (an unreadable file) is logged and leaves the worker's files where they
+        are: still read by every scrape, only not folded. It never reaches gunicorn's main loop,
+        which would stop the server.
+        """
         if not stopping:
             self.restarts += 1
-        with self.lock:
-            compact(self.directory, pid)
+        try:
+            with self.lock:
+                compact(self.directory, pid)
+        except Exception:
+            if log is None:
+                raise
+            log.exception("metrics: could not fold the files of worker %s; they stay, still counted", pid)
 
     def collect(self) -> Iterable[Any]:
         """Every process's metrics merged, and the restart counter (prometheus_client's Collector)."""

@@ -1,5 +1,6 @@
 """docker/gunicorn.conf.py: settings from the environment, and workers from the CPUs allowed."""
 
+import logging
 import os
 import runpy
 import sys
@@ -160,7 +161,8 @@ def test_an_unwritable_directory_is_refused_in_one_line(monkeypatch, tmp_path):
 def test_restarts_count_a_workers_exit_not_the_boot_nor_the_stop(monkeypatch):
     config = load(monkeypatch, GUNICORN_ACCESS_LOG="off")
     exporter = config["exporter"]
-    running, stopping = SimpleNamespace(LISTENERS=[object()]), SimpleNamespace(LISTENERS=[])
+    log = logging.getLogger("test")
+    running, stopping = SimpleNamespace(LISTENERS=[object()], log=log), SimpleNamespace(LISTENERS=[], log=log)
     for pid in (101, 102, 103):  # the initial boot: three workers forked
         config["post_fork"](running, SimpleNamespace(pid=pid))
     assert exporter.restarts == 0

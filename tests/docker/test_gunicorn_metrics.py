@@ -2,8 +2,10 @@
 the client's own multiprocess value class, as a forked worker does, under a pid of its own."""
 
 import glob
+import logging
 import os
 import random
+import struct
 import sys
 import threading
 import urllib.error
@@ -171,6 +173,57 @@ def test_a_file_of_an_unknown_type_is_kept_rather_than_lost(directory):
     (directory / "newtype_77.db").write_bytes(b"\0" * 8)
     compact(str(directory), 77)
     assert (directory / "newtype_77.db").exists()
+
+
+def test_a_file_that_cannot_be_read_is_logged_and_left_in_place(directory, caplog):
+    expected = Expected()
+    work(5001, expected, random.Random(5))
+    compact(str(directory), 5001)  # an archive to keep intact
+    work(5002, expected, random.Random(6))
+    archive = (directory / "counter_archive.db").read_bytes()
+    # A worker killed mid-write: its counter file says it holds more than it does.
+    (directory / "counter_5003.db").write_bytes(struct.pack("ii", 4096, 0) + struct.pack("i", 4000) + b"x" * 100)
+    exporter = Exporter(str(directory))
+    exporter.worker_exited(5003, log=logging.getLogger("test"))  # does not raise into gunicorn's loop
+    assert exporter.restarts == 1
+    assert "could not fold the files of worker 5003" in caplog.text
+    assert (directory / "counter_archive.db").read_bytes() == archive
+    assert (directory / "counter_5003.db").exists() and not list(directory.glob("*.tmp"))
+    (directory / "counter_5003.db").unlink()  # (prometheus_client could not read it either)
+    exporter.worker_exited(5002)
+    samples = merged(directory)
+    assert sum(v for (n, _), v in samples.items() if n == "http_server_requests_total") == sum(
+        expected.requests.values()
+    )
+
+
+def test_a_fold_that_fails_while_writing_counts_nothing_twice(directory, monkeypatch, caplog):
+    from prometheus_client.mmap_dict import MmapedDict
+
+    expected = Expected()
+    work(6001, expected, random.Random(7))
+    compact(str(directory), 6001)
+    work(6002, expected, random.Random(8))
+    before = merged(directory)
+    writes = []
+    real_write = MmapedDict.write_value
+
+    def full_after_three(self, key, value, timestamp):
+        writes.append(key)
+        if len(writes) > 3:
+            raise OSError(28, "No space left on device")
+        real_write(self, key, value, timestamp)
+
+    monkeypatch.setattr(MmapedDict, "write_value", full_after_three)
+    Exporter(str(directory)).worker_exited(6002, log=logging.getLogger("test"))
+    monkeypatch.undo()
+    assert "No space left on device" in caplog.text
+    assert not list(directory.glob("*.tmp"))
+    # Each file is folded whole or not at all: whatever got folded before the failure left its
+    # file; whatever did not is still in its file. Every count is as it was.
+    after = merged(directory)
+    assert totals(after) == totals(before), "nothing counted twice, nothing lost"
+    assert {k: v for k, v in after.items() if k[0].endswith("_sum")} == sums(before)
 
 
 def test_a_scrape_during_compaction_sees_every_total_exactly_once(directory):
