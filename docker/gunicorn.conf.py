@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# The log machinery lives beside this file (docker/gunicorn_logs.py).
+# The log and metrics machinery lives beside this file (docker/gunicorn_logs.py, gunicorn_metrics.py).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gunicorn_logs
+import gunicorn_metrics
 
 CGROUP = Path("/sys/fs/cgroup")
 
@@ -44,13 +45,18 @@ def cpus(cgroup: Path = CGROUP) -> int:
     return allowed if quota is None else max(1, min(allowed, math.ceil(quota)))
 
 
-bind = f"0.0.0.0:{_int('PORT', 8000)}"
+PORT = _int("PORT", 8000)
+bind = f"0.0.0.0:{PORT}"
 # Sync workers: a request that hangs past `timeout` gets its worker killed and replaced.
 workers = _int("WEB_CONCURRENCY", 2 * cpus() + 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM (docker stop) workers finish their requests for up to this long.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# A worker is replaced after this many requests (0: never), give or take 10% so that workers do not
+# all restart at once: a bound on what a slow leak can grow to.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = max_requests // 10
 # Heartbeat files on tmpfs: the container runs with a read-only root filesystem.
 worker_tmp_dir = "/dev/shm"
 # No control socket (gunicorn 24+): nothing uses it, and the user's home is not writable.
@@ -74,11 +80,45 @@ gunicorn_logs.ServiceLogger.access_format = ACCESS_LOG
 ACCESS_LOG_FLUSH = float(os.environ.get("GUNICORN_ACCESS_LOG_FLUSH", "1"))
 gunicorn_logs.ServiceLogger.flush_seconds = ACCESS_LOG_FLUSH
 
+# Metrics for Prometheus from every worker, served by this master on a port of its own, which the
+# edge never proxies and nothing publishes (docker/gunicorn_metrics.py); 0 turns them off. The
+# variable goes into the environment now, before the app is imported (here, with preload_app, or
+# in each worker): prometheus_client chooses its multiprocess mode on import, and the app records
+# only when it is set.
+METRICS_PORT = _int("METRICS_PORT", 9464)
+if not 0 <= METRICS_PORT <= 65535 or METRICS_PORT == PORT:
+    raise SystemExit(f"METRICS_PORT={METRICS_PORT}: give a free port other than PORT's, or 0 for no metrics")
+exporter = None
+if METRICS_PORT:
+    METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or gunicorn_metrics.DIRECTORY
+    try:  # emptied when gunicorn starts; a reload (SIGHUP reads this file again) keeps it as it is
+        exporter = gunicorn_metrics.exporter(METRICS_DIR)
+    except OSError as error:
+        raise SystemExit(f"PROMETHEUS_MULTIPROC_DIR={METRICS_DIR}: {error.strerror}; give a writable tmpfs") from None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = exporter.directory
+else:
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # off means off, whatever the environment says
+
+
+def when_ready(server: Any) -> None:
+    if exporter is not None:
+        port = exporter.serve(METRICS_PORT)
+        server.log.info("Metrics at http://0.0.0.0:%s%s (%s)", port, gunicorn_metrics.PATH, exporter.directory)
+
 
 def post_fork(server: Any, worker: Any) -> None:
+    if exporter is not None:
+        exporter.close_in_worker()
     if accesslog and ACCESS_LOG_FLUSH > 0:
         worker.log.flush_every(ACCESS_LOG_FLUSH)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
     worker.log.flush_access()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # In the master, after the worker was reaped and before its replacement is forked. A stopping
+    # server has closed its listeners: its workers' exits are not restarts.
+    if exporter is not None:
+        exporter.worker_exited(worker.pid, stopping=not server.LISTENERS, log=server.log)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import api, errors, health, logs
+from service import api, errors, health, logs, metrics, request_id
 from service.config import from_environ
 
 
@@ -23,4 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     if app.config["DEBUG_ENDPOINTS"]:
         app.register_blueprint(api.debug_bp)
+    # WSGI middleware, outermost last: the request's id is chosen before anything else runs.
+    if metrics.enabled():
+        metrics.init_app(app)
+    app.wsgi_app = request_id.middleware(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

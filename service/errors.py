@@ -1,14 +1,17 @@
-"""Every error leaves as JSON with its status; a 500 never carries a traceback."""
+"""Every error leaves as JSON with its status and the request's id; a 500 never carries a traceback."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from service import request_id
+
 
 def _http_error(error: HTTPException) -> tuple[dict[str, object], int]:
     status = error.code or 500
-    return {"error": {"status": status, "name": error.name, "message": error.description}}, status
+    body = {"status": status, "name": error.name, "message": error.description, "request_id": request_id.current()}
+    return {"error": body}, status
 
 
 def _unexpected_error(error: Exception) -> tuple[dict[str, object], int]:

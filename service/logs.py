@@ -1,4 +1,5 @@
-"""Logging: one line per event on stderr, tracebacks folded into that line."""
+"""Logging: one line per event on stderr, tracebacks folded into that line, and the request's id
+on every line logged while a request is handled."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import logging
 import sys
 
 from flask import Flask
+
+from service import request_id
 
 
 class OneLineFormatter(logging.Formatter):
@@ -17,6 +20,9 @@ class OneLineFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        rid = request_id.current()
+        if rid is not None:
+            event["request_id"] = rid
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
         return json.dumps(event)

@@ -35,10 +35,10 @@ def test_text_access_lines_when_asked_for(docker_client, image, settings, pytest
     envs = {"GUNICORN_ACCESS_LOG": "text"}
     running = start_test_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
     try:
-        http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1'})
+        http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1', "X-Request-ID": "text-1"})
         (line,) = wait_until(lambda: lines(docker_client, running.container, "stdout"), timeout=10, interval=0.2)
         assert line.split(" ", 1)[1].startswith('"GET /test" 200 17 ')
-        assert line.endswith('ms "smoke \\x22quoted\\x22/1"'), "quotes escaped: one request, one line"
+        assert line.endswith('ms "smoke \\x22quoted\\x22/1" "text-1"'), "quotes escaped: one request, one line"
     finally:
         remove(docker_client, running)
 

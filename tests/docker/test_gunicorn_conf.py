@@ -1,11 +1,18 @@
 """docker/gunicorn.conf.py: settings from the environment, and workers from the CPUs allowed."""
 
+import logging
 import os
 import runpy
+import sys
+from types import SimpleNamespace
 
+import prometheus_client  # noqa: F401 - imported before any test sets PROMETHEUS_MULTIPROC_DIR: in-process mode
 import pytest
 
 from tooling.core.settings import ROOT
+
+sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds its machinery
+import gunicorn_metrics
 
 CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 VARIABLES = (
@@ -14,8 +21,20 @@ VARIABLES = (
     "GUNICORN_TIMEOUT",
     "GUNICORN_RELOAD",
     "GUNICORN_ACCESS_LOG",
+    "GUNICORN_MAX_REQUESTS",
     "SERVICE_LOG_LEVEL",
+    "METRICS_PORT",
 )
+
+
+@pytest.fixture(autouse=True)
+def metrics_dir(monkeypatch, tmp_path):
+    """The config prepares the metrics directory when it loads: a temporary one, never /dev/shm's;
+    and each test is a fresh gunicorn, whose first load of the config prepares it."""
+    directory = tmp_path / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    monkeypatch.setattr(gunicorn_metrics, "_exporter", None)
+    return directory
 
 
 def load(monkeypatch, **env):
@@ -93,3 +112,70 @@ def test_workers_follow_the_cpu_quota(monkeypatch, tmp_path, v2, v1, expected):
 
 def test_web_concurrency_still_wins(monkeypatch):
     assert load(monkeypatch, WEB_CONCURRENCY="7")["workers"] == 7
+
+
+def test_workers_are_replaced_only_when_asked(monkeypatch):
+    config = load(monkeypatch)
+    assert (config["max_requests"], config["max_requests_jitter"]) == (0, 0)
+    config = load(monkeypatch, GUNICORN_MAX_REQUESTS="1000")
+    assert (config["max_requests"], config["max_requests_jitter"]) == (1000, 100)
+
+
+def test_metrics_are_on_by_default_on_a_port_of_their_own(monkeypatch, metrics_dir):
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_123.db").write_bytes(b"a previous run")
+    (metrics_dir / "notes.txt").write_text("not ours")
+    config = load(monkeypatch)
+    assert config["METRICS_PORT"] == 9464 and config["exporter"] is not None
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(metrics_dir)
+    assert sorted(p.name for p in metrics_dir.iterdir()) == ["notes.txt"], "emptied of metric files, before any worker"
+
+
+def test_the_directory_is_on_dev_shm_unless_told():
+    assert gunicorn_metrics.DIRECTORY.startswith("/dev/shm/")
+
+
+def test_metrics_port_0_turns_metrics_off_entirely(monkeypatch, metrics_dir):
+    config = load(monkeypatch, METRICS_PORT="0")
+    assert config["exporter"] is None
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ, "so the app records nothing"
+    assert not metrics_dir.exists()
+    config["when_ready"](SimpleNamespace())  # nothing to serve, nothing fails
+    config["child_exit"](SimpleNamespace(LISTENERS=[1]), SimpleNamespace(pid=1))
+
+
+@pytest.mark.parametrize("port", ["8000", "70000", "-1"])
+def test_a_metrics_port_that_cannot_be_is_refused_in_one_line(monkeypatch, port):
+    with pytest.raises(SystemExit, match=f"METRICS_PORT={port}: give a free port other than PORT's"):
+        load(monkeypatch, METRICS_PORT=port)
+
+
+def test_an_unwritable_directory_is_refused_in_one_line(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(blocker / "metrics"))
+    with pytest.raises(SystemExit, match=r"PROMETHEUS_MULTIPROC_DIR=.*give a writable tmpfs"):
+        load(monkeypatch)
+
+
+def test_restarts_count_a_workers_exit_not_the_boot_nor_the_stop(monkeypatch):
+    config = load(monkeypatch, GUNICORN_ACCESS_LOG="off")
+    exporter = config["exporter"]
+    log = logging.getLogger("test")
+    running, stopping = SimpleNamespace(LISTENERS=[object()], log=log), SimpleNamespace(LISTENERS=[], log=log)
+    for pid in (101, 102, 103):  # the initial boot: three workers forked
+        config["post_fork"](running, SimpleNamespace(pid=pid))
+    assert exporter.restarts == 0
+    config["child_exit"](running, SimpleNamespace(pid=101))  # max_requests, a timeout, a kill
+    assert exporter.restarts == 1
+    config["child_exit"](stopping, SimpleNamespace(pid=102))  # docker stop: the listeners closed first
+    assert exporter.restarts == 1
+
+
+def test_a_reload_keeps_the_directory_and_the_exporter(monkeypatch, metrics_dir):
+    """SIGHUP makes gunicorn read its config again while workers run: their files must stay."""
+    first = load(monkeypatch)["exporter"]
+    (metrics_dir / "counter_4242.db").write_bytes(b"a live worker's counts")
+    again = load(monkeypatch)["exporter"]
+    assert again is first
+    assert (metrics_dir / "counter_4242.db").exists()

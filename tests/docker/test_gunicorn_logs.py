@@ -13,6 +13,8 @@ from tooling.core.settings import ROOT
 sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds it in the image
 from gunicorn_logs import PIPE_BUF, Batch, ServiceLogger
 
+from service.request_id import ENVIRON_KEY
+
 
 class Recorder(io.BytesIO):
     def __init__(self):
@@ -63,10 +65,12 @@ def logger(accesslog="-", flush=1.0, access_format="json"):
     return found
 
 
-def request(path="/test?x=1", agent="curl/8"):
+def request(path="/test?x=1", agent="curl/8", request_id="rid-1"):
     resp = SimpleNamespace(status_code=200, sent=17)
     environ = {"REQUEST_METHOD": "GET", "RAW_URI": path, "PATH_INFO": path.split("?")[0], "REMOTE_ADDR": "10.0.0.2"}
     environ["HTTP_USER_AGENT"] = agent
+    if request_id is not None:
+        environ[ENVIRON_KEY] = request_id  # as the app leaves it (service/request_id.py)
     return resp, None, environ, timedelta(microseconds=1234)
 
 
@@ -78,14 +82,15 @@ def written(found):
 def test_a_text_access_line_when_asked_for():
     found = logger(access_format="text")
     found.access(*request())
-    assert written(found) == ['10.0.0.2 "GET /test?x=1" 200 17 1.23ms "curl/8"']
+    assert written(found) == ['10.0.0.2 "GET /test?x=1" 200 17 1.23ms "curl/8" "rid-1"']
 
 
 def test_a_text_line_escapes_what_could_break_it_or_forge_another():
     found = logger(access_format="text")
-    found.access(*request(agent='evil" 200 0\nforged\\line'))
+    found.access(*request(agent='evil" 200 0\nforged\\line', request_id='id "with" quotes'))
     (line,) = written(found)
-    assert line == '10.0.0.2 "GET /test?x=1" 200 17 1.23ms "evil\\x22 200 0\\x0aforged\\x5cline"'
+    expected = '"evil\\x22 200 0\\x0aforged\\x5cline" "id \\x22with\\x22 quotes"'
+    assert line == f'10.0.0.2 "GET /test?x=1" 200 17 1.23ms {expected}'
 
 
 def test_a_json_access_line_by_default_is_one_object_in_the_apps_shape():
@@ -97,6 +102,21 @@ def test_a_json_access_line_by_default_is_one_object_in_the_apps_shape():
     assert (event["method"], event["path"], event["status"], event["bytes"]) == ("GET", "/test?x=1", 200, 17)
     assert event["ms"] == 1.23 and event["message"] == "GET /test?x=1 200"
     assert event["agent"] == 'evil"\nagent', "escaped, so one request is one line"
+    assert event["request_id"] == "rid-1"
+
+
+@pytest.mark.parametrize("access_format", ["json", "text"])
+def test_the_request_id_is_the_one_the_app_left_in_the_environ(access_format):
+    found = logger(access_format=access_format)
+    found.access(*request(request_id="0123456789abcdef0123456789abcdef"))
+    (line,) = written(found)
+    assert "0123456789abcdef0123456789abcdef" in line
+
+
+def test_a_request_the_app_never_saw_has_no_id():
+    found = logger()
+    found.access(*request(request_id=None))
+    assert json.loads(written(found)[0])["request_id"] is None
 
 
 def test_health_checks_are_not_logged():

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -95,16 +96,16 @@ def _answers(client: DockerClient, timeout: float | None) -> str:
     return ""
 
 
-def run_bounded(args: list[str], timeout: float) -> str:
+def run_bounded(args: list[str | Path], timeout: float) -> str:
     """What a docker command prints, given up on after ``timeout`` seconds: then it is killed with
     every process it started (the CLI's ssh waits on a host that never answers, past the CLI's own
     ConnectTimeout, and would outlive this process), and TimeoutExpired is raised. Ctrl-C kills
     them likewise. DockerException when the command fails, as python-on-whales raises it."""
     from python_on_whales.exceptions import DockerException
 
-    args = [str(arg) for arg in args]  # the client's docker_cmd starts with a Path
+    words = [str(arg) for arg in args]  # the client's docker_cmd starts with a Path
     with subprocess.Popen(
-        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        words, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     ) as process:
         try:
             out, err = process.communicate(timeout=timeout)
@@ -113,7 +114,7 @@ def run_bounded(args: list[str], timeout: float) -> str:
             process.communicate()
             raise
     if process.returncode:
-        raise DockerException(args, process.returncode, out, err)
+        raise DockerException(words, process.returncode, out, err)
     return out.decode("utf-8", "replace")
 
 

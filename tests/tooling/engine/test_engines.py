@@ -239,5 +239,5 @@ def test_a_bounded_command_that_fails_raises_what_it_said():
 
     with pytest.raises(DockerException) as failed:
         run_bounded([Path("/bin/sh"), "-c", "echo out; echo 'it broke' >&2; exit 3"], 5)
-    assert failed.value.return_code == 3 and failed.value.stderr.strip() == "it broke"
+    assert failed.value.return_code == 3 and (failed.value.stderr or "").strip() == "it broke"
     assert run_bounded([Path("/bin/sh"), "-c", "echo fine"], 5) == "fine\n"

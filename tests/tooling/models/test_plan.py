@@ -53,6 +53,8 @@ def test_on_an_engine_with_a_start_interval_the_stack_gets_the_cadence_and_a_sho
 
     release = Release(NEW, NEW, monitor=NEW)
     assert plan(settings, release, 2, None).overlay is None, "the stack file as it is: the image's own check"
-    web = plan(settings, release, 2, None, STARTING_FAST).overlay["services"]["web"]
+    overlay = plan(settings, release, 2, None, STARTING_FAST).overlay
+    assert overlay is not None
+    web = overlay["services"]["web"]
     assert web["healthcheck"] == STARTING_FAST.compose()
     assert web["deploy"]["update_config"] == {"monitor": "5s"} == web["deploy"]["rollback_config"]

@@ -1,0 +1,322 @@
+"""docker/gunicorn_metrics.py against real prometheus_client files: each fake worker writes through
+the client's own multiprocess value class, as a forked worker does, under a pid of its own."""
+
+import glob
+import logging
+import os
+import random
+import struct
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter as Tally
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from prometheus_client import Counter, Gauge, values
+from prometheus_client.multiprocess import MultiProcessCollector
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docker"))  # where gunicorn.conf.py finds it
+import gunicorn_metrics
+from gunicorn_metrics import Exporter, compact, prepare
+
+from service.metrics import Metrics
+
+ROUTES = ("/test", "/items/<int:item_id>", "<unmatched>")
+STATUSES = ("200", "404", "500")
+
+
+@pytest.fixture
+def directory(tmp_path, monkeypatch):
+    path = tmp_path / "metrics"
+    prepare(str(path))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(path))
+    return path
+
+
+@contextmanager
+def process(pid):
+    """Metrics created and recorded inside are written as process ``pid`` writes them."""
+    saved = values.ValueClass
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)
+    try:
+        yield
+    finally:
+        values.ValueClass = saved
+
+
+class Expected:
+    """What the merged metrics must say, kept by hand beside the files."""
+
+    def __init__(self):
+        self.requests: Tally[tuple[str, str]] = Tally()
+        self.observations: Tally[float] = Tally()
+        self.seconds = 0.0
+        self.biggest = 0.0
+        self.total = 0.0
+        self.latest = None
+
+
+def work(pid, expected, rng):
+    """A worker's life: some requests, some gauges of each mode; values as expected to merge."""
+    with process(pid):
+        metrics = Metrics(None, version="1.0", revision="abc")
+        extra_max = Gauge("extra_max", "max mode", multiprocess_mode="max", registry=None)
+        extra_sum = Gauge("extra_sum", "sum mode", multiprocess_mode="sum", registry=None)
+        extra_latest = Gauge("extra_latest", "mostrecent mode", multiprocess_mode="mostrecent", registry=None)
+        extra_all = Gauge("extra_all", "all mode: a series per pid", multiprocess_mode="all", registry=None)
+        plain = Counter("extra_events", "a counter without labels", registry=None)
+        for _ in range(rng.randint(1, 20)):
+            route, status = rng.choice(ROUTES), rng.choice(STATUSES)
+            seconds = rng.choice((0.0004, 0.004, 0.04, 0.4))
+            metrics.requests.labels("GET", route, status).inc()
+            metrics.duration.labels("GET", route).observe(seconds)
+            expected.requests[(route, status)] += 1
+            expected.observations[seconds] += 1
+            expected.seconds += seconds
+        metrics.in_flight.inc()  # killed mid-request: dropped with its process (livesum)
+        value = rng.uniform(0, 100)
+        extra_max.set(value)
+        expected.biggest = max(expected.biggest, value)
+        extra_sum.set(value)
+        expected.total += value
+        extra_latest.set(value)
+        expected.latest = value
+        extra_all.set(value)
+        plain.inc(2)
+
+
+def merged(path):
+    families = {f.name: f for f in MultiProcessCollector(None, str(path)).collect()}
+    samples = {}
+    for family in families.values():
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def totals(samples):
+    """Every count a counter or histogram holds: what must never change when a worker's files move."""
+    return {key: v for key, v in samples.items() if key[0].endswith(("_total", "_count", "_bucket"))}
+
+
+def sums(samples):
+    """A histogram's sum of seconds: the same, but for the order in which floats were added."""
+    return pytest.approx({key: v for key, v in samples.items() if key[0].endswith("_sum")}, rel=1e-12)
+
+
+def test_prepare_makes_the_directory_and_empties_it_of_a_previous_runs_files(tmp_path):
+    path = tmp_path / "a" / "metrics"
+    prepare(str(path))
+    assert path.is_dir() and (path.stat().st_mode & 0o777) == 0o700
+    (path / "counter_1.db").write_bytes(b"x")
+    (path / "histogram_archive.db").write_bytes(b"x")
+    (path / "keep.txt").write_text("x")
+    prepare(str(path))
+    assert [p.name for p in path.iterdir()] == ["keep.txt"]
+
+
+def test_compaction_keeps_every_total_exact_across_many_dead_workers_and_bounds_the_files(directory):
+    rng = random.Random(204)
+    expected = Expected()
+    live = [90001, 90002]  # two workers that stay alive throughout
+    for pid in live:
+        work(pid, expected, rng)
+    for pid in range(1000, 1100):  # a hundred workers that each served a while and died
+        work(pid, expected, rng)
+        before = merged(directory)
+        compact(str(directory), pid)
+        after = merged(directory)
+        assert totals(after) == totals(before), f"folding pid {pid} changed a count"
+        assert {k: v for k, v in after.items() if k[0].endswith("_sum")} == sums(before)
+
+    samples = merged(directory)
+    for (route, status), n in expected.requests.items():
+        assert value(samples, "http_server_requests_total", method="GET", route=route, status=status) == n
+    assert sum(expected.requests.values()) == sum(
+        v for (name, _), v in samples.items() if name == "http_server_requests_total"
+    )
+    count = sum(v for (name, _), v in samples.items() if name == "http_server_request_duration_seconds_count")
+    assert count == sum(expected.observations.values())
+    seconds = sum(v for (name, _), v in samples.items() if name == "http_server_request_duration_seconds_sum")
+    assert seconds == pytest.approx(expected.seconds)
+    assert value(samples, "extra_events_total") == 2 * 102
+    assert value(samples, "extra_max") == pytest.approx(expected.biggest)
+    assert value(samples, "extra_sum") == pytest.approx(expected.total)
+    assert value(samples, "extra_latest") == pytest.approx(expected.latest)
+    assert value(samples, "http_server_requests_in_flight") == len(live), "only live workers are in flight"
+    all_pids = {dict(labels)["pid"] for (name, labels) in samples if name == "extra_all"}
+    assert all_pids == {str(pid) for pid in live}, "a dead worker's per-pid series is dropped"
+    assert value(samples, "flask_service_build_info", version="1.0", revision="abc") == 1
+
+    files = sorted(os.path.basename(f) for f in glob.glob(str(directory / "*.db")))
+    archives = [f for f in files if f"_{gunicorn_metrics.ARCHIVE}." in f]
+    assert sorted(archives) == [
+        "counter_archive.db", "gauge_max_archive.db", "gauge_mostrecent_archive.db", "gauge_sum_archive.db",
+        "histogram_archive.db",
+    ]  # fmt: skip
+    assert len(files) == len(archives) + 8 * len(live), files  # each live worker: counter, histogram, 6 gauge modes
+
+
+def test_a_worker_that_recorded_nothing_leaves_nothing(directory):
+    compact(str(directory), 4242)  # no files at all for that pid
+    assert list(directory.iterdir()) == []
+
+
+def test_a_file_of_an_unknown_type_is_kept_rather_than_lost(directory):
+    (directory / "newtype_77.db").write_bytes(b"\0" * 8)
+    compact(str(directory), 77)
+    assert (directory / "newtype_77.db").exists()
+
+
+def test_a_file_that_cannot_be_read_is_logged_and_left_in_place(directory, caplog):
+    expected = Expected()
+    work(5001, expected, random.Random(5))
+    compact(str(directory), 5001)  # an archive to keep intact
+    work(5002, expected, random.Random(6))
+    archive = (directory / "counter_archive.db").read_bytes()
+    # A worker killed mid-write: its counter file says it holds more than it does.
+    (directory / "counter_5003.db").write_bytes(struct.pack("ii", 4096, 0) + struct.pack("i", 4000) + b"x" * 100)
+    exporter = Exporter(str(directory))
+    exporter.worker_exited(5003, log=logging.getLogger("test"))  # does not raise into gunicorn's loop
+    assert exporter.restarts == 1
+    assert "could not fold the files of worker 5003" in caplog.text
+    assert (directory / "counter_archive.db").read_bytes() == archive
+    assert (directory / "counter_5003.db").exists() and not list(directory.glob("*.tmp"))
+    (directory / "counter_5003.db").unlink()  # (prometheus_client could not read it either)
+    exporter.worker_exited(5002)
+    samples = merged(directory)
+    assert sum(v for (n, _), v in samples.items() if n == "http_server_requests_total") == sum(
+        expected.requests.values()
+    )
+
+
+def test_a_fold_that_fails_while_writing_counts_nothing_twice(directory, monkeypatch, caplog):
+    from prometheus_client.mmap_dict import MmapedDict
+
+    expected = Expected()
+    work(6001, expected, random.Random(7))
+    compact(str(directory), 6001)
+    work(6002, expected, random.Random(8))
+    before = merged(directory)
+    writes = []
+    real_write = MmapedDict.write_value
+
+    def full_after_three(self, key, value, timestamp):
+        writes.append(key)
+        if len(writes) > 3:
+            raise OSError(28, "No space left on device")
+        real_write(self, key, value, timestamp)
+
+    monkeypatch.setattr(MmapedDict, "write_value", full_after_three)
+    Exporter(str(directory)).worker_exited(6002, log=logging.getLogger("test"))
+    monkeypatch.undo()
+    assert "No space left on device" in caplog.text
+    assert not list(directory.glob("*.tmp"))
+    # Each file is folded whole or not at all: whatever got folded before the failure left its
+    # file; whatever did not is still in its file. Every count is as it was.
+    after = merged(directory)
+    assert totals(after) == totals(before), "nothing counted twice, nothing lost"
+    assert {k: v for k, v in after.items() if k[0].endswith("_sum")} == sums(before)
+
+
+def test_a_scrape_during_compaction_sees_every_total_exactly_once(directory):
+    """The lock: a scrape never sees a worker's values both in its files and in the archive."""
+    rng = random.Random(443)
+    expected = Expected()
+    pids = list(range(2000, 2060))
+    for pid in pids:
+        work(pid, expected, rng)
+    total = sum(expected.requests.values())
+    exporter = Exporter(str(directory))
+    seen = []
+    done = threading.Event()
+
+    def scrape():
+        while not done.is_set():
+            families = exporter.collect()
+            seen.append(sum(s.value for f in families if f.name == "http_server_requests" for s in f.samples))
+
+    scraper = threading.Thread(target=scrape)
+    scraper.start()
+    try:
+        for pid in pids:
+            exporter.worker_exited(pid)
+    finally:
+        done.set()
+        scraper.join()
+    assert seen and set(seen) == {total}
+    assert exporter.restarts == len(pids)
+
+
+@pytest.fixture
+def multiprocess_mode():
+    """What gunicorn.conf.py ensures in the image: the client imported in multiprocess mode."""
+    saved = values.ValueClass
+    values.ValueClass = values.MultiProcessValue()
+    yield
+    values.ValueClass = saved
+
+
+@pytest.fixture
+def served(directory, multiprocess_mode):
+    exporter = Exporter(str(directory))
+    port = exporter.serve(0, "127.0.0.1")
+    yield exporter, f"http://127.0.0.1:{port}"
+    exporter.server.shutdown()
+    exporter.server.server_close()
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_endpoint_serves_every_process_and_the_restart_counter(served):
+    exporter, url = served
+    expected = Expected()
+    work(3001, expected, random.Random(1))
+    exporter.worker_exited(3001)
+    work(3002, expected, random.Random(2))
+    status, text = get(f"{url}/metrics")
+    assert status == 200
+    assert "gunicorn_worker_restarts_total 1.0" in text
+    counted = sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("http_server_requests_total{")
+    )
+    assert counted == sum(expected.requests.values())
+    assert get(f"{url}/metrics")[1] == text, "scraping counts nothing: the second scrape reads the same"
+    assert get(f"{url}/")[0] == 404 and get(f"{url}/test")[0] == 404
+
+
+def test_a_worker_lets_go_of_the_masters_listening_socket(served):
+    exporter, _ = served
+    listening = exporter.server.socket.fileno()
+    duplicate = os.dup(listening)  # the master's own copy, as a fork leaves it in the master
+    try:
+        exporter.close_in_worker()
+        assert exporter.server.socket.fileno() == -1
+    finally:
+        os.close(duplicate)
+
+
+def test_serving_refuses_a_client_imported_in_single_process_mode(directory):
+    assert not values.ValueClass._multiprocess  # as this test process imported it
+    with pytest.raises(SystemExit, match="imported before PROMETHEUS_MULTIPROC_DIR was set"):
+        Exporter(str(directory)).serve(0, "127.0.0.1")
+
+
+def test_a_port_in_use_is_refused_in_one_line(served, directory):
+    _, url = served
+    port = int(url.rsplit(":", 1)[1])
+    with pytest.raises(SystemExit, match=f"METRICS_PORT={port}: cannot listen"):
+        Exporter(str(directory)).serve(port, "127.0.0.1")
