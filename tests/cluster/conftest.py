@@ -76,7 +76,8 @@ def checkout(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     name = f"flask-service-cluster-{RUN_ID}".replace("_", "-")
     secret = folder / "secret_key"
     secret.write_text(f"cluster-check-secret-{RUN_ID}-{os.urandom(8).hex()}")
-    env = env_of(name, f"{cluster.registry}/run-{RUN_ID}", secret, EDGE_PORT, **cluster.env, INVOKE_DOCKER_REPLICAS="3")
+    reach = {key: cluster.env[key] for key in ("PATH", "INVOKE_DOCKER_MANAGER")}  # not the rest of os.environ
+    env = env_of(name, f"{cluster.registry}/run-{RUN_ID}", secret, EDGE_PORT, **reach, INVOKE_DOCKER_REPLICAS="3")
     with pytest.MonkeyPatch.context() as patch:
         # The docker CLI of this process, too, finds the run's ssh wrapper (python-on-whales has no
         # environment of its own per client): what the tests ask the manager goes the user's way.

@@ -23,7 +23,7 @@ from tests.engine import http, sh
 from tests.shipping import Checkout, free_port, traffic
 from tooling.core.settings import STACK_LABEL
 from tooling.core.waiting import wait_until
-from tooling.engine.client import cli, ids
+from tooling.engine.client import cli, ids, inspect
 
 
 def test_push_then_deploy(checkout: Checkout):
@@ -37,6 +37,16 @@ def test_push_then_deploy(checkout: Checkout):
     assert [r["image"] for r in running] == [release.digest] * 2 and {r["state"] for r in running} == {"running"}
     assert http("GET", f"{checkout.url}/test").text == "test_endpoint_get"
     assert checkout.served_revision() == release.commit
+
+
+def test_on_engine_20_10_the_image_s_own_health_check_runs_every_3_s(checkout: Checkout):
+    """No start interval to ask for below API 1.44: the stack keeps the image's HEALTHCHECK."""
+    checkout.serve("v1")
+    service = inspect(checkout.manager, f"{checkout.stack}_web")[0]
+    assert "Healthcheck" not in service["Spec"]["TaskTemplate"]["ContainerSpec"], "nothing laid over the image's"
+    found = ids(checkout.manager, "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={checkout.stack}_web")
+    health = inspect(checkout.manager, found[0])[0]["Config"]["Healthcheck"]
+    assert health["Interval"] == 3_000_000_000 and "StartInterval" not in health
 
 
 def test_the_secret_reaches_the_app_and_nowhere_else(checkout: Checkout):
@@ -88,7 +98,8 @@ def test_an_update_drops_no_request(checkout: Checkout, report):
         deployed = checkout.inv("deploy")
         took = time.monotonic() - started
     assert deployed.returncode == 0, deployed.stderr
-    report(f"update v1 -> v2 under load: {load.summary()}, converged {took:.0f}s after `inv deploy` began")
+    took_line = next((line for line in deployed.stdout.splitlines() if line.startswith("took: ")), "")
+    report(f"update v1 -> v2 under load: {load.summary()}, {took:.0f}s in all, analysis included; {took_line}")
     assert load.requests > 1000
     assert load.failed == 0, load.summary()
     assert [r["image"] for r in checkout.replicas()] == [release.digest] * 2
@@ -151,7 +162,7 @@ def test_a_release_with_no_traffic_passes_with_a_warning(checkout: Checkout):
     checkout.ship("v1")
     deployed = checkout.inv("deploy")
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout.startswith("warning: too little traffic to judge it (0 requests in ")
+    assert "\nwarning: too little traffic to judge it (0 requests in " in deployed.stdout
 
 
 def test_rollback_goes_back_to_the_release_before_and_drops_no_request(checkout: Checkout, report):

@@ -208,6 +208,7 @@ class FakeDocker:
         self.deployed: list[dict[str, Any]] = []  # `docker stack deploy` calls
         self.prometheus = FakePrometheus()
         self.api = "1.41"  # the engine's API version: 1.44 and later know a health check's start interval
+        self.client_api = ""  # the CLI's, when it caps the engine's
         self.remote: FakeDocker | None = None  # the manager's engine, when a test sets docker.manager
         self.registry: dict[str, str] = {}  # what the registry holds: reference -> digest
         self.registry_error: str | None = None  # what the registry answers instead, when set
@@ -252,7 +253,7 @@ class FakeDocker:
         if self.daemon_down:
             raise docker_error("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.")
         server = SimpleNamespace(version="20.10.24", api_version=self.api)
-        return SimpleNamespace(client=SimpleNamespace(version="28.2.2"), server=server)
+        return SimpleNamespace(client=SimpleNamespace(version="28.2.2", api_version=self.client_api), server=server)
 
     def info(self) -> Any:
         swarm = SimpleNamespace(local_node_state=self.swarm_state, control_available=self.swarm_manager)

@@ -189,8 +189,11 @@ def inspect(client: DockerClient, *found: str) -> list[dict[str, Any]]:
 
 
 def api_version(client: DockerClient) -> tuple[int, int]:
-    """The API version of the engine ``client`` talks to, e.g. (1, 45) for Engine 26."""
+    """The API version both ends of ``client`` speak: the engine's (e.g. (1, 45) for Engine 26), or
+    less when the docker CLI is older than the engine (its own API version caps what it can ask)."""
     from tooling.models.health import api_version as parsed
 
-    server = client.version().server
-    return parsed(str(server.api_version if server else ""))
+    found = client.version()
+    server = parsed(str(found.server.api_version if found.server else ""))
+    cli = parsed(str(getattr(found.client, "api_version", "") or "")) if found.client else (0, 0)
+    return min(server, cli) if cli != (0, 0) else server

@@ -5,12 +5,13 @@ engine/swarm.py's, the judgement models/rollout.py's; this is the loop between t
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tooling.core.errors import ToolError
 from tooling.core.waiting import Progress, WaitTimeout, wait_until
 from tooling.models.release import Release
-from tooling.models.rollout import Verdict, assess
+from tooling.models.rollout import Timeline, Verdict, assess
 
 if TYPE_CHECKING:
     from tooling.core.settings import Settings
@@ -29,7 +30,10 @@ def converge(
     replicas: int,
     before: dict[str, Before],
     progress: Progress,
+    timeline: Timeline | None = None,
 ) -> None:
+    """Until Swarm serves ``release`` on every replica (a ToolError when it rolled it back or time
+    is up); ``timeline`` notes when each step of the app's rollout happened."""
     wanted = {"web": (release.web, replicas), "edge": (release.edge, None), "monitor": (release.monitor, 1)}
     reasons: dict[str, str] = {}  # why Swarm began a rollback: its final message only says it is done
     converged: dict[str, Verdict] = {}  # a service that has converged is not asked again
@@ -43,6 +47,9 @@ def converge(
                 verdicts.append(converged[name])
                 continue
             seen = swarm.observe(settings.stack, name, target, before[name])
+            if timeline is not None and name == "web":
+                done_at = seen.update.completed if seen.update and seen.update.state == "completed" else ""
+                timeline.look([t for t in seen.current if t.image == target], done_at)
             if seen.update is not None and seen.update.state == "rollback_started":
                 reasons.setdefault(name, seen.update.message)
             verdict = assess(seen, target, count, before[name].update)
@@ -53,6 +60,8 @@ def converge(
         if failed is not None:
             raise ToolError(failure(swarm, history, settings, failed, reasons))
         if all(v.ok for v in verdicts):
+            if timeline is not None:
+                timeline.seen = datetime.now(UTC)
             return True
         waiting[0] = "; ".join(v.line for v in verdicts if not v.ok)
         progress(f"{waiting[0]} ({time.monotonic() - started:.0f}s)", "|".join(v.phase for v in verdicts))

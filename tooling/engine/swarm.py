@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -133,7 +134,7 @@ class Swarm:
         from python_on_whales.exceptions import DockerException
 
         with tempfile.TemporaryDirectory(prefix="stack-") as folder:
-            files: list[str | Path] = list(plan.files)
+            files: list[str | Path] = [_as_version(Path(file), plan.version, Path(folder)) for file in plan.files]
             if plan.overlay is not None:
                 overlay = Path(folder, "overlay.json")  # JSON is YAML: a Compose file as data
                 overlay.write_text(json.dumps(plan.overlay))
@@ -224,3 +225,14 @@ class Swarm:
             yield from self.client.service.logs(f"{stack}_web", follow=follow, tail=tail, stream=True)
         except DockerException as error:
             raise ToolError(f"cannot read the logs of {stack}_web: {last_error_line(error)}") from None
+
+
+def _as_version(file: Path, version: str, folder: Path) -> Path:
+    """``file``, or a copy of it in ``folder`` that declares Compose file ``version`` instead."""
+    text = file.read_text()
+    declared = re.search(r'^version: "([^"]+)"$', text, re.MULTILINE)
+    if declared is None or declared.group(1) == version:
+        return file
+    copy = folder / file.name
+    copy.write_text(text.replace(declared.group(0), f'version: "{version}"', 1))
+    return copy

@@ -14,6 +14,7 @@ from tooling.models.health import Cadence
 from tooling.models.release import Release
 
 SECRET_TARGET = "secret_key"
+START_INTERVAL_COMPOSE = "3.12"  # the first Compose file version whose healthcheck has start_interval
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,10 @@ class Plan:
     stack: str
     files: list[Path]
     variables: dict[str, str]
-    overlay: dict[str, Any] | None = None  # laid over docker/stack.yml when there is a secret
+    overlay: dict[str, Any] | None = None  # laid over docker/stack.yml (a secret, a health cadence)
+    # The Compose file version every file is read as: docker/stack.yml says 3.8, which any docker CLI
+    # reads; a health check's start_interval needs 3.12 (docker CLI 25+), and all files must agree.
+    version: str = "3.8"
 
 
 def plan(settings: Settings, release: Release, replicas: int, key: Secret | None, pace: Cadence | None = None) -> Plan:
@@ -51,7 +55,8 @@ def plan(settings: Settings, release: Release, replicas: int, key: Secret | None
         "PROJECT": settings.project,
     }
     web: dict[str, Any] = {}
-    overlay: dict[str, Any] = {"version": "3.8", "services": {"web": web}}
+    version = START_INTERVAL_COMPOSE if pace is not None else "3.8"
+    overlay: dict[str, Any] = {"version": version, "services": {"web": web}}
     if key is not None:
         web["environment"] = {"SERVICE_SECRET_KEY_FILE": f"/run/secrets/{SECRET_TARGET}"}
         web["secrets"] = [{"source": SECRET_TARGET, "target": SECRET_TARGET}]
@@ -62,4 +67,4 @@ def plan(settings: Settings, release: Release, replicas: int, key: Secret | None
             "update_config": {"monitor": f"{pace.monitor}s"},
             "rollback_config": {"monitor": f"{pace.monitor}s"},
         }
-    return Plan(stack=settings.stack, files=[STACK_FILE], variables=variables, overlay=overlay if web else None)
+    return Plan(settings.stack, [STACK_FILE], variables, overlay if web else None, version)

@@ -68,6 +68,7 @@ def recorded(config: dict[str, Any]) -> Recorded:
         found.get(f"{RELEASE_OF}.web", ""),
         found.get(f"{RELEASE_OF}.edge", ""),
         found.get(f"{RELEASE_OF}.revision", "unknown"),
+        found.get(f"{RELEASE_OF}.monitor", ""),
     )
     return Recorded(
         release, found.get(f"{RELEASE_OF}.at", ""), found.get(f"{RELEASE_OF}.by", "?"), spec.get("Name", "")

@@ -3,7 +3,8 @@ waiting and, once Swarm is done, a verdict. Data only; engine/swarm.py takes the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from tooling.models.release import short
 from tooling.models.swarm import Observation, Task, Update
@@ -60,3 +61,57 @@ def assess(seen: Observation, target: str, replicas: int | None, before: Update 
     if update is not None and update.state == "updating":
         line += "; updating"
     return Verdict(seen.name, line, phase)
+
+
+def moment(text: str) -> datetime | None:
+    """Swarm's RFC 3339 time (nanoseconds and all) as a datetime; None when there is none."""
+    if not text or text.startswith("0001"):
+        return None
+    head, _, fraction = text.rstrip("Z").partition(".")
+    try:
+        return datetime.fromisoformat(f"{head}.{(fraction + '000000')[:6]}+00:00" if fraction else f"{head}+00:00")
+    except ValueError:
+        return None
+
+
+@dataclass
+class Timeline:
+    """When a rollout's steps happened, by Swarm's own timestamps, as the waiting loop saw them."""
+
+    began: datetime  # `docker stack deploy` called (this machine's clock, UTC)
+    states: dict[str, dict[str, str]] = field(default_factory=dict)  # new task -> state -> when entered
+    created: dict[str, str] = field(default_factory=dict)  # new task -> when Swarm made it
+    completed: str = ""  # the update's CompletedAt, when Swarm ran one
+    seen: datetime | None = None  # when the loop saw it all converged
+
+    def look(self, tasks: list[Task], completed: str = "") -> None:
+        for task in tasks:
+            self.created.setdefault(task.id, task.created)
+            self.states.setdefault(task.id, {}).setdefault(task.state, task.since)
+        self.completed = completed or self.completed
+
+    def phases(self) -> str:
+        """Where the time went: e.g. "to Swarm 0.4s, pull and create 2.1s, start to healthy 1.2s,
+        monitor 5.0s, noticed 0.6s"; what the loop did not see is left out."""
+
+        def span(start: str | datetime | None, end: str | datetime | None) -> float | None:
+            a = moment(start) if isinstance(start, str) else start
+            b = moment(end) if isinstance(end, str) else end
+            return (b - a).total_seconds() if a and b else None
+
+        first = min((c for c in self.created.values() if moment(c)), default="", key=lambda c: moment(c) or self.began)
+        parts = [("to Swarm", span(self.began, first))]
+        pulls = [span(self.created[t], s.get("starting")) for t, s in self.states.items()]
+        healthy = [span(s.get("starting"), s.get("running")) for s in self.states.values()]
+        running = [m for s in self.states.values() if (m := moment(s.get("running", "")))]
+        parts += [("pull and create", _median(pulls)), ("start to healthy", _median(healthy))]
+        parts += [("monitor", span(max(running), self.completed) if running and self.completed else None)]
+        parts += [("noticed", span(self.completed, self.seen) if self.completed else None)]
+        said = [f"{name} {seconds:.1f}s" for name, seconds in parts if seconds is not None]
+        each = f" (pull and start: a replica's, median of {len(self.states)})" if len(self.states) > 1 else ""
+        return ", ".join(said) + each
+
+
+def _median(spans: list[float | None]) -> float | None:
+    found = sorted(s for s in spans if s is not None)
+    return found[len(found) // 2] if found else None

@@ -24,7 +24,10 @@ class Task:
     container: str = ""
     slot: int | None = None
     created: str = ""
-    networks: dict[str, str] = field(default_factory=dict, compare=False)  # network name -> the task's address there
+    networks: dict[str, str] = field(default_factory=dict, compare=False)
+    since: str = field(
+        default="", compare=False
+    )  # when it entered its state (Swarm's clock)  # network name -> the task's address there
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def task(found: dict[str, Any]) -> Task:
         container=(status.get("ContainerStatus") or {}).get("ContainerID", "") or "",
         slot=found.get("Slot"),
         created=found.get("CreatedAt", ""),
+        since=status.get("Timestamp", ""),
         networks={
             (attached.get("Network", {}).get("Spec") or {}).get("Name", ""): address.split("/", 1)[0]
             for attached in found.get("NetworksAttachments") or []

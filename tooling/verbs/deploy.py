@@ -5,8 +5,8 @@ and the rollback; this drives it, waits for it, and records what served."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from tooling.models import release as releases
 from tooling.models.analysis import Judgement, judge
 from tooling.models.health import cadence
 from tooling.models.release import Release
+from tooling.models.rollout import Timeline
 from tooling.models.swarm import SERVICES, Node
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Deployed:
     seconds: float  # from `docker stack deploy` to converged
     edges: list[Node]  # the nodes whose edge answers
     judgement: Judgement | None = None  # None: not judged (--no-analysis)
+    phases: str = ""  # where the time to converge went (models/rollout.Timeline)
 
     def judged(self, settings: Settings) -> str:
         """A line on the release's own traffic: its figures, or why they say nothing."""
@@ -139,7 +141,7 @@ def ship(
     swarm.require_manager()
     with history.locked(settings.stack, holder(), settings.project, break_lock=break_lock):
         before = swarm.serving(settings.stack)
-        seconds = roll_out(engines, settings, release, progress)
+        timeline = roll_out(engines, settings, release, progress)
         judgement = _judge(engines, settings, release, progress) if analyse else None
         if judgement is not None and not judgement.passed and not rolling_back:
             raise ToolError(_roll_back(engines, settings, release, before, judgement, progress))
@@ -147,27 +149,28 @@ def ship(
             release = dataclasses.replace(release, revision=_revision(engines.local, release.web))
         history.record(settings.stack, release, holder(), settings.project)
         swarm.prune_secrets(settings.stack)
-    return Deployed(release, settings.replicas, seconds, swarm.edges(settings.stack), judgement)
+    seconds = ((timeline.seen or timeline.began) - timeline.began).total_seconds()
+    return Deployed(release, settings.replicas, seconds, swarm.edges(settings.stack), judgement, timeline.phases())
 
 
-def roll_out(engines: Engines, settings: Settings, release: Release, progress: Progress) -> float:
-    """`docker stack deploy` of ``release`` and the wait until it has converged; its seconds. A
-    ToolError (after any Swarm rollback is complete) when it has not."""
+def roll_out(engines: Engines, settings: Settings, release: Release, progress: Progress) -> Timeline:
+    """`docker stack deploy` of ``release`` and the wait until it has converged; when each step
+    happened. A ToolError (after any Swarm rollback is complete) when it has not."""
     swarm = engines.swarm
     pace = cadence(api_version(engines.manager))  # the engine that runs it, the manager, decides
     plan = plans.plan(settings, release, settings.replicas, secret(settings), pace)
     before = {name: swarm.before(settings.stack, name) for name in SERVICES}
-    started = time.monotonic()
+    timeline = Timeline(began=datetime.now(UTC))
     swarm.deploy(plan)
     try:
-        converge(swarm, engines.history, settings, release, settings.replicas, before, progress)
+        converge(swarm, engines.history, settings, release, settings.replicas, before, progress, timeline)
     except KeyboardInterrupt:
         raise ToolError(
             f"interrupted; the deploy lock is released and Swarm goes on with {settings.stack} "
             "on its own: watch it with `inv status`",
             code=130,
         ) from None
-    return time.monotonic() - started
+    return timeline
 
 
 def _judge(engines: Engines, settings: Settings, release: Release, progress: Progress) -> Judgement:

@@ -3,6 +3,7 @@ reads of a stack while Swarm deploys, updates and rolls it back, of the nodes, a
 and its one piece of judgement that is not Swarm's, when `docker stack deploy` is worth another try."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -181,6 +182,19 @@ def test_it_gives_up_after_a_few_tries_with_swarm_s_words(deploying, engine):
     with pytest.raises(ToolError, match=r"^docker stack deploy failed: .*update out of sequence$"):
         found.deploy(PLAN)
     assert stacks.calls == OUT_OF_SEQUENCE_TRIES
+
+
+def test_files_are_read_as_the_plan_s_compose_version(deploying, engine, tmp_path):
+    """A health check's start_interval needs Compose file 3.12, and every file of a deploy must agree."""
+    from tooling.core.settings import STACK_FILE
+
+    found, stacks = deploying()
+    seen = []
+    stacks.deploy = lambda name, compose_files, **kwargs: seen.extend(Path(f).read_text() for f in compose_files)
+    found.deploy(Plan(stack="s", files=[STACK_FILE], variables={}, overlay={"version": "3.12"}, version="3.12"))
+    assert seen[0].count('version: "3.12"') == 1 and 'version: "3.8"' not in seen[0]
+    assert json.loads(seen[1])["version"] == "3.12"
+    assert 'version: "3.8"' in STACK_FILE.read_text(), "the stack file itself is left as it is"
 
 
 def test_any_other_failure_is_not_retried(deploying, engine):

@@ -42,6 +42,8 @@ def test_find_needs_seven_characters():
 
 
 def test_a_release_survives_its_round_trip_through_a_configs_labels():
-    release = Release("reg/app@sha256:" + "a" * 64, "reg/edge@sha256:" + "e" * 64, "1" * 40)
+    release = Release(
+        "reg/app@sha256:" + "a" * 64, "reg/edge@sha256:" + "e" * 64, "1" * 40, "reg/mon@sha256:" + "f" * 64
+    )
     config = {"Spec": {"Name": "s-release-1", "Labels": labels("s", release, "2026-11-30T10:00:00Z", "me@here", "p")}}
     assert recorded(config) == Recorded(release, "2026-11-30T10:00:00Z", "me@here", "s-release-1")

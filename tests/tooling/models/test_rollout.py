@@ -87,3 +87,24 @@ def test_a_global_service_needs_each_of_its_tasks_running():
     edge = "reg/edge@sha256:" + "e" * 64
     assert assess(seen(task(edge), image=edge), edge, None, None).ok
     assert not assess(seen(image=edge), edge, None, None).done, "no edge task yet"
+
+
+def test_the_timeline_says_where_a_rollout_s_time_went():
+    from datetime import UTC, datetime
+
+    from tooling.models.rollout import Timeline
+
+    def at(second, state, n):
+        return Task(f"t{n}", "n1", NEW, state, "running", created=f"2026-11-30T10:00:{1 + 4 * n:02d}.5Z",
+                    since=f"2026-11-30T10:00:{second:02d}.500000000Z")  # fmt: skip
+
+    timeline = Timeline(began=datetime(2026, 11, 30, 10, 0, 1, tzinfo=UTC))
+    timeline.look([at(3, "starting", 0)])  # created at 01.5, pulled till 03.5
+    timeline.look([at(4, "running", 0), at(7, "starting", 1)])  # healthy a second later; the next one
+    timeline.look([at(4, "running", 0), at(8, "running", 1)], completed="2026-11-30T10:00:13.5Z")
+    timeline.seen = datetime(2026, 11, 30, 10, 0, 14, tzinfo=UTC)
+    assert timeline.phases() == (
+        "to Swarm 0.5s, pull and create 2.0s, start to healthy 1.0s, monitor 5.0s, noticed 0.5s "
+        "(pull and start: a replica's, median of 2)"
+    )
+    assert Timeline(began=timeline.began).phases() == "", "nothing seen, nothing said"

@@ -24,10 +24,14 @@ def test_run_starts_hardened_never_pulls_and_prints_the_url(built, inv):
     assert "serves http://127.0.0.1:5000" in result.out
 
 
-@pytest.mark.parametrize(("api", "flags"), [("1.41", []), ("1.45", ["start-interval", "start-period", "interval"])])
-def test_the_health_cadence_follows_the_engine(built, inv, api, flags):
-    """Engine 25+ checks every second while starting, rarely after; older ones keep the image's 3 s."""
-    built.api = api
+@pytest.mark.parametrize(
+    ("api", "client_api", "flags"),
+    [("1.41", "", []), ("1.45", "", ["start-interval", "start-period", "interval"]), ("1.45", "1.41", [])],
+)
+def test_the_health_cadence_follows_the_engine(built, inv, api, client_api, flags):
+    """Engine 25+ checks every second while starting, rarely after; older ones keep the image's 3 s,
+    and so does a docker CLI too old to ask for a start interval."""
+    built.api, built.client_api = api, client_api
     assert inv("run").code == 0
     health = built.calls[-1][1]["health"]
     assert [key for key in ("start-interval", "start-period", "interval") if key in health] == flags
