@@ -33,9 +33,7 @@ def test_an_update_of_two_replicas_and_a_rollback_of_a_broken_release_take_secon
     converged = re.search(r"healthy, (\d+)s after the deploy began", updated.stdout)
     assert converged, updated.stdout
     phases = next(line for line in updated.stdout.splitlines() if line.startswith("took: "))
-    report(
-        f"cluster: update of 2 replicas converged {converged.group(1)}s after `inv deploy` began ({took:.0f}s in all); {phases}"
-    )
+    report(f"cluster: update of 2 replicas converged in {converged.group(1)}s ({took:.0f}s in all); {phases}")
     checkout.ship("broken")
     started = time.monotonic()
     broken = checkout.inv("deploy", "--replicas", "2", "--no-analysis")
