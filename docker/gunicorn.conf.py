@@ -66,14 +66,18 @@ reload = os.environ.get("GUNICORN_RELOAD", "").lower() in {"1", "true", "yes", "
 # and share its memory until they write to it. (Not with reload, which must import afresh.)
 preload_app = not reload
 
-# Logs: one JSON line per event, the app's format (service/logs.py), at one level for both. Access
-# lines: json (the default), text (the classic line), or off.
+# Logs: one JSON line per event, the app's format (service/logs.py), at one level for both, each with
+# the request's id when there is one. Access lines: json, text (the classic line), or off, the
+# image's default: a line per request is what the image as shipped would pay for on every request
+# (building it, and Docker's log pipeline parsing it), where in the stack the edge already writes
+# one with the same id, upstream and timing. `inv run` turns them on, as a developer wants to see
+# requests (docker.access_log).
 loglevel = gunicorn_logs.log_level()
 errorlog = "-"
-ACCESS_LOG = os.environ.get("GUNICORN_ACCESS_LOG", "json").lower()
-if ACCESS_LOG not in {"text", "json"} and not _off("GUNICORN_ACCESS_LOG"):
+ACCESS_LOG = "off" if _off("GUNICORN_ACCESS_LOG") else os.environ.get("GUNICORN_ACCESS_LOG", "off").lower()
+if ACCESS_LOG not in {"text", "json", "off"}:
     raise SystemExit(f"GUNICORN_ACCESS_LOG={ACCESS_LOG!r}: give text, json or off")
-accesslog = None if _off("GUNICORN_ACCESS_LOG") else "-"
+accesslog = None if ACCESS_LOG == "off" else "-"
 logger_class = gunicorn_logs.ServiceLogger
 gunicorn_logs.ServiceLogger.access_format = ACCESS_LOG
 # Access lines leave in batches at least this often (seconds; 0: each line at once).

@@ -50,7 +50,8 @@ def test_defaults(monkeypatch):
     assert config["bind"] == "0.0.0.0:8000"
     assert config["workers"] == 2 * config["cpus"]() + 1
     assert config["timeout"] == 30 and config["graceful_timeout"] == 20
-    assert config["accesslog"] == "-" and config["reload"] is False and config["preload_app"] is True
+    assert config["accesslog"] is None, "no access lines unless asked for: inv run and docker.access_log do"
+    assert config["reload"] is False and config["preload_app"] is True
     assert config["control_socket_disable"] is True and config["loglevel"] == "info"
 
 
@@ -65,8 +66,8 @@ def test_the_access_log_can_be_turned_off(monkeypatch, value):
     assert load(monkeypatch, GUNICORN_ACCESS_LOG=value)["accesslog"] is None
 
 
-@pytest.mark.parametrize(("value", "shape"), [(None, "json"), ("json", "json"), ("TEXT", "text")])
-def test_access_lines_are_json_unless_text_is_asked_for(monkeypatch, value, shape):
+@pytest.mark.parametrize(("value", "shape"), [("json", "json"), ("JSON", "json"), ("TEXT", "text")])
+def test_access_lines_when_asked_for_are_json_or_text(monkeypatch, value, shape):
     config = load(monkeypatch, **({"GUNICORN_ACCESS_LOG": value} if value else {}))
     assert config["accesslog"] == "-" and config["logger_class"].access_format == shape
 

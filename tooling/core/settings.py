@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "restart": "on-failure:5",
     # Run hardened: read-only root filesystem (tmpfs on /tmp), no capabilities.
     "hardened": True,
+    # The app's access lines (GUNICORN_ACCESS_LOG): auto is json under `inv run` and off in the
+    # stack, whose edge writes one per request; json, text or off say the same everywhere.
+    "access_log": "auto",
     # --- beyond one machine (docs/deploying.md) ---
     # The swarm's manager, which every stack task (deploy, rollback, undeploy, status, logs --stack)
     # talks to: a Docker host URL (ssh://[user@]host[:port], tcp://host:port) or a Docker context's
@@ -97,6 +100,7 @@ REVISION_LABEL = "org.opencontainers.image.revision"
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_ACCESS_LOG = re.compile(r"^(auto|json|text|off)$")
 _RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$")
 # host[:port] and an optional path: 127.0.0.1:5001/team, ghcr.io/acme, registry.example
 # ssh://[user@]host[:port], tcp://host:port, unix:///path, or a Docker context's name.
@@ -198,6 +202,7 @@ class Settings:
     stop_timeout: int
     restart: str
     hardened: bool
+    access_log: str
     manager: str
     registry: str
     stack: str
@@ -240,6 +245,7 @@ class Settings:
             stop_timeout=_seconds(where("stop_timeout"), values["stop_timeout"]),
             restart=_text(where("restart"), values["restart"], _RESTART),
             hardened=_flag(where("hardened"), values["hardened"]),
+            access_log=_text(where("access_log"), values["access_log"], _ACCESS_LOG),
             manager=_manager(where("manager"), values["manager"] or ""),
             registry=_text(where("registry"), (values["registry"] or "").rstrip("/"), _OPTIONAL_REGISTRY),
             stack=_text(where("stack"), values["stack"], _NAME),
@@ -264,6 +270,12 @@ class Settings:
         """These settings with ``values`` laid over them, checked like everything else (tests and
         the benchmark run under names and tags of their own this way)."""
         return Settings.load({**dataclasses.asdict(self), **values})
+
+    def access_lines(self, where: str) -> str:
+        """GUNICORN_ACCESS_LOG for ``where`` ("run" or "stack"): what docker.access_log says."""
+        if self.access_log != "auto":
+            return self.access_log
+        return "json" if where == "run" else "off"
 
     @property
     def reference(self) -> str:

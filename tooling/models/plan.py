@@ -53,6 +53,7 @@ def plan(settings: Settings, release: Release, replicas: int, key: Secret | None
         "WEB_REPLICAS": str(replicas),
         "STACK_PORT": str(settings.stack_port),
         "PROJECT": settings.project,
+        "ACCESS_LOG": settings.access_lines("stack"),
     }
     web: dict[str, Any] = {}
     version = START_INTERVAL_COMPOSE if pace is not None else "3.8"

@@ -49,7 +49,7 @@ def start_service(
         if port and not containers.port_frees(host, port, wait=5.0):
             raise containers.port_in_use(host, port)
 
-    envs = dict(envs or {})
+    envs = {"GUNICORN_ACCESS_LOG": settings.access_lines("run"), **(envs or {})}
     volumes = []
     if dev:
         # The source mounted over the image's copy, and gunicorn restarting workers on change.

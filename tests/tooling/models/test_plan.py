@@ -27,6 +27,7 @@ def test_the_plan_pins_both_images_by_digest_and_passes_the_settings(settings):
         "WEB_REPLICAS": "3",
         "STACK_PORT": "9090",
         "PROJECT": "flask-service",
+        "ACCESS_LOG": "off",
     }
     assert made.overlay is None and made.files[0].name == "stack.yml"
 
@@ -58,3 +59,12 @@ def test_on_an_engine_with_a_start_interval_the_stack_gets_the_cadence_and_a_sho
     web = overlay["services"]["web"]
     assert web["healthcheck"] == STARTING_FAST.compose()
     assert web["deploy"]["update_config"] == {"monitor": "5s"} == web["deploy"]["rollback_config"]
+
+
+@pytest.mark.parametrize(
+    ("value", "stack", "run"), [("auto", "off", "json"), ("text", "text", "text"), ("off", "off", "off")]
+)
+def test_access_lines_are_on_for_a_developer_and_off_behind_the_edge_unless_said(settings, value, stack, run):
+    chosen = settings.override(access_log=value)
+    assert plan(chosen, Release(NEW, NEW, monitor=NEW), 2, None).variables["ACCESS_LOG"] == stack
+    assert chosen.access_lines("run") == run

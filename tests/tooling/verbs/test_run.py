@@ -60,6 +60,14 @@ def test_unhardened_when_config_says_so(built, inv, monkeypatch):
     assert kwargs["read_only"] is False and kwargs["cap_drop"] == [] and kwargs["tmpfs"] == []
 
 
+def test_a_developer_sees_requests_unless_told_otherwise(built, inv, monkeypatch):
+    assert inv("run").code == 0
+    assert built.calls[-1][1]["envs"]["GUNICORN_ACCESS_LOG"] == "json"
+    monkeypatch.setenv("INVOKE_DOCKER_ACCESS_LOG", "off")
+    assert inv("run").code == 0
+    assert built.calls[-1][1]["envs"]["GUNICORN_ACCESS_LOG"] == "off"
+
+
 def test_dev_mounts_the_source_and_reloads(built, inv):
     assert inv("run", "--dev").code == 0
     kwargs = built.calls[-1][1]
