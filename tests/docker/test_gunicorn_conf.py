@@ -3,16 +3,13 @@
 import logging
 import os
 import runpy
-import sys
 from types import SimpleNamespace
 
+import gunicorn_metrics
 import prometheus_client  # noqa: F401 - imported before any test sets PROMETHEUS_MULTIPROC_DIR: in-process mode
 import pytest
 
 from tooling.core.settings import ROOT
-
-sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds its machinery
-import gunicorn_metrics
 
 CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 VARIABLES = (

@@ -2,15 +2,10 @@
 
 import io
 import json
-import sys
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-
-from tooling.core.settings import ROOT
-
-sys.path.insert(0, str(ROOT / "docker"))  # where gunicorn.conf.py finds it in the image
 from gunicorn_logs import PIPE_BUF, Batch, ServiceLogger
 
 from service.request_id import ENVIRON_KEY
@@ -52,17 +47,23 @@ def test_every_write_is_whole_lines_no_larger_than_pipe_buf_in_bytes(text):
     assert len(stream.writes) < len(lines) / 2, "lines leave in batches"
 
 
-def logger(accesslog="-", flush=1.0, access_format="json"):
-    ServiceLogger.flush_seconds = flush
-    ServiceLogger.access_format = access_format
-    cfg = SimpleNamespace(
-        loglevel="info", errorlog="-", accesslog=accesslog, capture_output=False, syslog=False,
-        logconfig_dict={}, logconfig_json=None, logconfig=None, disable_redirect_access_to_syslog=False,
-        user=0, group=0,
-    )  # fmt: skip
-    found = ServiceLogger(cfg)
-    found.batch = found.batch and Batch(Recorder(), found.batch.capacity)
-    return found
+@pytest.fixture
+def logger(monkeypatch):
+    """A ServiceLogger writing to a Recorder; the class settings it changes are put back after."""
+
+    def make(accesslog="-", flush=1.0, access_format="json"):
+        monkeypatch.setattr(ServiceLogger, "flush_seconds", flush)
+        monkeypatch.setattr(ServiceLogger, "access_format", access_format)
+        cfg = SimpleNamespace(
+            loglevel="info", errorlog="-", accesslog=accesslog, capture_output=False, syslog=False,
+            logconfig_dict={}, logconfig_json=None, logconfig=None, disable_redirect_access_to_syslog=False,
+            user=0, group=0,
+        )  # fmt: skip
+        found = ServiceLogger(cfg)
+        found.batch = found.batch and Batch(Recorder(), found.batch.capacity)
+        return found
+
+    return make
 
 
 def request(path="/test?x=1", agent="curl/8", request_id="rid-1"):
@@ -79,13 +80,13 @@ def written(found):
     return found.batch.stream.getvalue().decode().splitlines()
 
 
-def test_a_text_access_line_when_asked_for():
+def test_a_text_access_line_when_asked_for(logger):
     found = logger(access_format="text")
     found.access(*request())
     assert written(found) == ['10.0.0.2 "GET /test?x=1" 200 17 1.23ms "curl/8" "rid-1"']
 
 
-def test_a_text_line_escapes_what_could_break_it_or_forge_another():
+def test_a_text_line_escapes_what_could_break_it_or_forge_another(logger):
     found = logger(access_format="text")
     found.access(*request(agent='evil" 200 0\nforged\\line', request_id='id "with" quotes'))
     (line,) = written(found)
@@ -93,7 +94,7 @@ def test_a_text_line_escapes_what_could_break_it_or_forge_another():
     assert line == f'10.0.0.2 "GET /test?x=1" 200 17 1.23ms {expected}'
 
 
-def test_a_json_access_line_by_default_is_one_object_in_the_apps_shape():
+def test_a_json_access_line_by_default_is_one_object_in_the_apps_shape(logger):
     found = logger()
     found.access(*request(agent='evil"\nagent'))
     (line,) = written(found)
@@ -106,33 +107,33 @@ def test_a_json_access_line_by_default_is_one_object_in_the_apps_shape():
 
 
 @pytest.mark.parametrize("access_format", ["json", "text"])
-def test_the_request_id_is_the_one_the_app_left_in_the_environ(access_format):
+def test_the_request_id_is_the_one_the_app_left_in_the_environ(access_format, logger):
     found = logger(access_format=access_format)
     found.access(*request(request_id="0123456789abcdef0123456789abcdef"))
     (line,) = written(found)
     assert "0123456789abcdef0123456789abcdef" in line
 
 
-def test_a_request_the_app_never_saw_has_no_id():
+def test_a_request_the_app_never_saw_has_no_id(logger):
     found = logger()
     found.access(*request(request_id=None))
     assert json.loads(written(found)[0])["request_id"] is None
 
 
-def test_health_checks_are_not_logged():
+def test_health_checks_are_not_logged(logger):
     found = logger()
     found.access(*request("/healthz"))
     found.flush_access()
     assert found.batch.stream.getvalue() == b""
 
 
-def test_no_access_log_costs_nothing():
+def test_no_access_log_costs_nothing(logger):
     found = logger(accesslog=None)
     assert found.batch is None
     found.access(*request())  # nothing to write to, nothing written
 
 
-def test_flush_zero_writes_each_line_at_once():
+def test_flush_zero_writes_each_line_at_once(logger):
     found = logger(flush=0)
     found.access(*request())
     assert found.batch.stream.writes, "written before any flush"

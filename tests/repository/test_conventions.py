@@ -78,3 +78,16 @@ def tracked() -> list[str]:
 def test_the_readme_names_every_file_a_newcomer_meets(path):
     readme = (ROOT / "README.md").read_text()
     assert re.search(rf"(^|[\s`/]){re.escape(path.rsplit('/', 1)[-1])}([\s`]|$)", readme, re.MULTILINE), path
+
+
+def modules() -> list[str]:
+    """Every Python file of the repository, committed or about to be."""
+    listed = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"]
+    return subprocess.run(listed, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_no_module_is_over_250_lines():
+    """A module that outgrows a screenful of screens has two things in it: split it where they part."""
+    assert "tooling/core/settings.py" in modules(), "the search finds the modules"
+    longer = {path: n for path in modules() if (n := len((ROOT / path).read_text().splitlines())) > 250}
+    assert not longer, longer

@@ -10,13 +10,13 @@ with one clear line for a bad value that names where it came from.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tooling.core import checks
 from tooling.core.errors import ToolError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,16 +97,6 @@ STACK_LABEL = "com.docker.stack.namespace"
 # The image label that says which git revision an image was built from (docker/Dockerfile).
 REVISION_LABEL = "org.opencontainers.image.revision"
 
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_ACCESS_LOG = re.compile(r"^(auto|json|text|off)$")
-_RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$")
-# host[:port] and an optional path: 127.0.0.1:5001/team, ghcr.io/acme, registry.example
-# ssh://[user@]host[:port], tcp://host:port, unix:///path, or a Docker context's name.
-_MANAGER = re.compile(r"^((ssh|tcp)://[^\s/]+/?|unix:///\S+|[a-zA-Z0-9][a-zA-Z0-9_.+-]*)?$")
-_OPTIONAL_REGISTRY = re.compile(r"^([a-zA-Z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*)?$")
-
 
 def config_defaults() -> dict[str, Any]:
     """What ``ns.configure`` receives under the ``docker`` key."""
@@ -120,72 +110,6 @@ def config_source(key: str) -> str:
 
 def flag_source(key: str) -> str:
     return "--" + key.replace("_", "-")
-
-
-def _port(where: str, value: object) -> int:
-    """A host port: a whole number from 0 (any free port) to 65535."""
-    text = str(value).strip()
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise ToolError(f"{where}: {value!r} is not a port; give a number from 1 to 65535, or 0 for any free port")
-    return int(text)
-
-
-def _address(where: str, value: object) -> str:
-    """An IP address the engine can publish on (Docker takes no host names there)."""
-    try:
-        return str(ipaddress.ip_address(str(value).strip().strip("[]")))
-    except ValueError:
-        raise ToolError(
-            f"{where}: {value!r} is not an IP address; give one such as 127.0.0.1 (this machine only) "
-            "or 0.0.0.0 (every interface)"
-        ) from None
-
-
-def _count(where: str, value: object, lowest: int, highest: int, what: str) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or not lowest <= int(text) <= highest:
-        raise ToolError(f"{where}: {value!r} is not {what} from {lowest} to {highest}")
-    return int(text)
-
-
-def _ratio(where: str, value: object) -> float:
-    try:
-        ratio = float(str(value).strip())
-    except ValueError:
-        ratio = -1.0
-    if not 0 <= ratio < 1:
-        raise ToolError(f"{where}: {value!r} is not a ratio from 0 to below 1, such as 0.01 for 1%")
-    return ratio
-
-
-def _seconds(where: str, value: object) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or int(text) == 0:
-        raise ToolError(f"{where}: {value!r} is not a whole number of seconds above 0")
-    return int(text)
-
-
-def _text(where: str, value: object, pattern: re.Pattern[str] | None = None) -> str:
-    if not isinstance(value, str) or (pattern and not pattern.match(value)):
-        raise ToolError(f"{where}: {value!r} is not a valid value; see docs/configuration.md")
-    return value
-
-
-def _manager(where: str, value: object) -> str:
-    text = str(value).strip()
-    if not _MANAGER.match(text):
-        scheme = text.split("://", 1)[0] if "://" in text else ""
-        what = f"its scheme {scheme}:// is not one Docker speaks here" if scheme else "it is not a context name"
-        raise ToolError(
-            f"{where}: {value!r}: {what}; give ssh://[user@]host[:port], tcp://host:port, or a Docker context's name"
-        )
-    return text
-
-
-def _flag(where: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise ToolError(f"{where}: {value!r} is not true or false")
 
 
 @dataclass(frozen=True)
@@ -233,37 +157,37 @@ class Settings:
             return flag_source(key) if key in given else config_source(key)
 
         return cls(
-            project=_text(where("project"), values["project"], _NAME),
-            image=_text(where("image"), values["image"], _IMAGE),
-            tag=_text(where("tag"), values["tag"], _TAG),
-            container=_text(where("container"), values["container"], _NAME),
-            host=_address(where("host"), values["host"]),
-            port=_port(where("port"), values["port"]),
-            base_image=_text(where("base_image"), values["base_image"] or ""),
-            env_file=_text(where("env_file"), values["env_file"] or ""),
-            health_timeout=_seconds(where("health_timeout"), values["health_timeout"]),
-            stop_timeout=_seconds(where("stop_timeout"), values["stop_timeout"]),
-            restart=_text(where("restart"), values["restart"], _RESTART),
-            hardened=_flag(where("hardened"), values["hardened"]),
-            access_log=_text(where("access_log"), values["access_log"], _ACCESS_LOG),
-            manager=_manager(where("manager"), values["manager"] or ""),
-            registry=_text(where("registry"), (values["registry"] or "").rstrip("/"), _OPTIONAL_REGISTRY),
-            stack=_text(where("stack"), values["stack"], _NAME),
-            stack_port=_count(where("stack_port"), values["stack_port"], 1, 65535, "a port"),
-            replicas=_count(where("replicas"), values["replicas"], 1, 100, "a number of replicas"),
-            edge_base_image=_text(where("edge_base_image"), values["edge_base_image"] or ""),
-            monitor_base_image=_text(where("monitor_base_image"), values["monitor_base_image"] or ""),
-            secret_key_file=_text(where("secret_key_file"), values["secret_key_file"] or ""),
-            deploy_timeout=_seconds(where("deploy_timeout"), values["deploy_timeout"]),
-            analysis_seconds=_count(
+            project=checks.text(where("project"), values["project"], checks.NAME),
+            image=checks.text(where("image"), values["image"], checks.IMAGE),
+            tag=checks.text(where("tag"), values["tag"], checks.TAG),
+            container=checks.text(where("container"), values["container"], checks.NAME),
+            host=checks.address(where("host"), values["host"]),
+            port=checks.port(where("port"), values["port"]),
+            base_image=checks.text(where("base_image"), values["base_image"] or ""),
+            env_file=checks.text(where("env_file"), values["env_file"] or ""),
+            health_timeout=checks.seconds(where("health_timeout"), values["health_timeout"]),
+            stop_timeout=checks.seconds(where("stop_timeout"), values["stop_timeout"]),
+            restart=checks.text(where("restart"), values["restart"], checks.RESTART),
+            hardened=checks.flag(where("hardened"), values["hardened"]),
+            access_log=checks.text(where("access_log"), values["access_log"], checks.ACCESS_LOG),
+            manager=checks.manager(where("manager"), values["manager"] or ""),
+            registry=checks.text(where("registry"), (values["registry"] or "").rstrip("/"), checks.OPTIONAL_REGISTRY),
+            stack=checks.text(where("stack"), values["stack"], checks.NAME),
+            stack_port=checks.count(where("stack_port"), values["stack_port"], 1, 65535, "a port"),
+            replicas=checks.count(where("replicas"), values["replicas"], 1, 100, "a number of replicas"),
+            edge_base_image=checks.text(where("edge_base_image"), values["edge_base_image"] or ""),
+            monitor_base_image=checks.text(where("monitor_base_image"), values["monitor_base_image"] or ""),
+            secret_key_file=checks.text(where("secret_key_file"), values["secret_key_file"] or ""),
+            deploy_timeout=checks.seconds(where("deploy_timeout"), values["deploy_timeout"]),
+            analysis_seconds=checks.count(
                 where("analysis_seconds"), values["analysis_seconds"], 10, 3600, "a number of seconds"
             ),
-            analysis_min_requests=_count(
+            analysis_min_requests=checks.count(
                 where("analysis_min_requests"), values["analysis_min_requests"], 1, 10**9, "a number of requests"
             ),
-            max_error_ratio=_ratio(where("max_error_ratio"), values["max_error_ratio"]),
-            cache_from=_text(where("cache_from"), values["cache_from"] or ""),
-            cache_to=_text(where("cache_to"), values["cache_to"] or ""),
+            max_error_ratio=checks.ratio(where("max_error_ratio"), values["max_error_ratio"]),
+            cache_from=checks.text(where("cache_from"), values["cache_from"] or ""),
+            cache_to=checks.text(where("cache_to"), values["cache_to"] or ""),
         )
 
     def override(self, **values: object) -> Settings:

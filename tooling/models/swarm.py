@@ -24,10 +24,8 @@ class Task:
     container: str = ""
     slot: int | None = None
     created: str = ""
-    networks: dict[str, str] = field(default_factory=dict, compare=False)
-    since: str = field(
-        default="", compare=False
-    )  # when it entered its state (Swarm's clock)  # network name -> the task's address there
+    networks: dict[str, str] = field(default_factory=dict, compare=False)  # network name -> the task's address
+    since: str = field(default="", compare=False)  # when it entered its state (Swarm's clock)
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,10 @@ class Deployed:
         where = (
             ", ".join(f"http://{n.address}:{settings.stack_port} ({n.hostname})" for n in self.edges) or "no node yet"
         )
+        took = f"took: {self.phases}\n" if self.phases else ""
         return (
-            self.judged(settings)
+            took
+            + self.judged(settings)
             + "\n"
             + (
                 f"{settings.stack}: {self.replicas}/{self.replicas} replicas on {self.release.describe()} healthy, "

@@ -28,6 +28,14 @@ def before(fake_docker, engine, moment):
     return at(fake_docker, engine, moment).before("rec", "web")
 
 
+def web_seen(fake_docker, engine, was_at, now_at):
+    """The web service observed at ``now_at`` for the release it serves then, as a deploy from
+    ``was_at`` sees it: (the observation, that release, what was before)."""
+    was = before(fake_docker, engine, was_at)
+    target = at(fake_docker, engine, now_at).serving("rec")
+    return at(fake_docker, engine, now_at).observe("rec", "web", target, was), target, was
+
+
 def test_a_manager_of_an_active_swarm_is_seen_as_one(fake_docker, engine):
     swarm = at(fake_docker, engine, "converged")
     found = swarm.membership()
@@ -66,10 +74,7 @@ def test_a_stack_s_parts_are_found_by_its_label(fake_docker, engine):
 
 
 def test_an_update_under_way_is_waited_for_with_the_new_replica_counted(fake_docker, engine):
-    was = before(fake_docker, engine, "converged")
-    swarm = at(fake_docker, engine, "updating")
-    target = swarm.serving("rec")
-    seen = swarm.observe("rec", "web", target, was)
+    seen, target, was = web_seen(fake_docker, engine, "converged", "updating")
     assert seen.update is not None and seen.update.state == "updating"
     assert [t.image for t in seen.current] == [target], "only the new spec's replica is current"
     assert seen.ended == []
@@ -78,10 +83,7 @@ def test_an_update_under_way_is_waited_for_with_the_new_replica_counted(fake_doc
 
 
 def test_a_finished_update_converges(fake_docker, engine):
-    was = before(fake_docker, engine, "converged")
-    swarm = at(fake_docker, engine, "updated")
-    target = swarm.serving("rec")
-    seen = swarm.observe("rec", "web", target, was)
+    seen, target, was = web_seen(fake_docker, engine, "converged", "updated")
     assert seen.update is not None and seen.update.state == "completed"
     assert assess(seen, target, 2, was.update).ok
 
@@ -189,7 +191,7 @@ def test_files_are_read_as_the_plan_s_compose_version(deploying, engine, tmp_pat
     from tooling.core.settings import STACK_FILE
 
     found, stacks = deploying()
-    seen = []
+    seen: list[str] = []
     stacks.deploy = lambda name, compose_files, **kwargs: seen.extend(Path(f).read_text() for f in compose_files)
     found.deploy(Plan(stack="s", files=[STACK_FILE], variables={}, overlay={"version": "3.12"}, version="3.12"))
     assert seen[0].count('version: "3.12"') == 1 and 'version: "3.8"' not in seen[0]

@@ -1,114 +1,19 @@
-"""docker/gunicorn_metrics.py against real prometheus_client files: each fake worker writes through
-the client's own multiprocess value class, as a forked worker does, under a pid of its own."""
+"""docker/multiprocess_files.py against real prometheus_client files: totals exact across
+many dead workers, files bounded, nothing counted twice or lost when something fails."""
 
 import glob
 import logging
 import os
 import random
 import struct
-import sys
 import threading
-import urllib.error
-import urllib.request
-from collections import Counter as Tally
-from contextlib import contextmanager
-from pathlib import Path
 
+import multiprocess_files
 import pytest
-from prometheus_client import Counter, Gauge, values
-from prometheus_client.multiprocess import MultiProcessCollector
+from gunicorn_metrics import Exporter
+from multiprocess_files import compact, prepare
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docker"))  # where gunicorn.conf.py finds it
-import gunicorn_metrics
-from gunicorn_metrics import Exporter, compact, prepare
-
-from service.metrics import Metrics
-
-ROUTES = ("/test", "/items/<int:item_id>", "<unmatched>")
-STATUSES = ("200", "404", "500")
-
-
-@pytest.fixture
-def directory(tmp_path, monkeypatch):
-    path = tmp_path / "metrics"
-    prepare(str(path))
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(path))
-    return path
-
-
-@contextmanager
-def process(pid):
-    """Metrics created and recorded inside are written as process ``pid`` writes them."""
-    saved = values.ValueClass
-    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)
-    try:
-        yield
-    finally:
-        values.ValueClass = saved
-
-
-class Expected:
-    """What the merged metrics must say, kept by hand beside the files."""
-
-    def __init__(self):
-        self.requests: Tally[tuple[str, str]] = Tally()
-        self.observations: Tally[float] = Tally()
-        self.seconds = 0.0
-        self.biggest = 0.0
-        self.total = 0.0
-        self.latest = None
-
-
-def work(pid, expected, rng):
-    """A worker's life: some requests, some gauges of each mode; values as expected to merge."""
-    with process(pid):
-        metrics = Metrics(None, version="1.0", revision="abc")
-        extra_max = Gauge("extra_max", "max mode", multiprocess_mode="max", registry=None)
-        extra_sum = Gauge("extra_sum", "sum mode", multiprocess_mode="sum", registry=None)
-        extra_latest = Gauge("extra_latest", "mostrecent mode", multiprocess_mode="mostrecent", registry=None)
-        extra_all = Gauge("extra_all", "all mode: a series per pid", multiprocess_mode="all", registry=None)
-        plain = Counter("extra_events", "a counter without labels", registry=None)
-        for _ in range(rng.randint(1, 20)):
-            route, status = rng.choice(ROUTES), rng.choice(STATUSES)
-            seconds = rng.choice((0.0004, 0.004, 0.04, 0.4))
-            metrics.requests.labels("GET", route, status).inc()
-            metrics.duration.labels("GET", route).observe(seconds)
-            expected.requests[(route, status)] += 1
-            expected.observations[seconds] += 1
-            expected.seconds += seconds
-        metrics.in_flight.inc()  # killed mid-request: dropped with its process (livesum)
-        value = rng.uniform(0, 100)
-        extra_max.set(value)
-        expected.biggest = max(expected.biggest, value)
-        extra_sum.set(value)
-        expected.total += value
-        extra_latest.set(value)
-        expected.latest = value
-        extra_all.set(value)
-        plain.inc(2)
-
-
-def merged(path):
-    families = {f.name: f for f in MultiProcessCollector(None, str(path)).collect()}
-    samples = {}
-    for family in families.values():
-        for s in family.samples:
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return samples
-
-
-def value(samples, name, **labels):
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def totals(samples):
-    """Every count a counter or histogram holds: what must never change when a worker's files move."""
-    return {key: v for key, v in samples.items() if key[0].endswith(("_total", "_count", "_bucket"))}
-
-
-def sums(samples):
-    """A histogram's sum of seconds: the same, but for the order in which floats were added."""
-    return pytest.approx({key: v for key, v in samples.items() if key[0].endswith("_sum")}, rel=1e-12)
+from tests.docker.workers import Expected, merged, sums, totals, value, work
 
 
 def test_prepare_makes_the_directory_and_empties_it_of_a_previous_runs_files(tmp_path):
@@ -156,7 +61,7 @@ def test_compaction_keeps_every_total_exact_across_many_dead_workers_and_bounds_
     assert value(samples, "flask_service_build_info", version="1.0", revision="abc") == 1
 
     files = sorted(os.path.basename(f) for f in glob.glob(str(directory / "*.db")))
-    archives = [f for f in files if f"_{gunicorn_metrics.ARCHIVE}." in f]
+    archives = [f for f in files if f"_{multiprocess_files.ARCHIVE}." in f]
     assert sorted(archives) == [
         "counter_archive.db", "gauge_max_archive.db", "gauge_mostrecent_archive.db", "gauge_sum_archive.db",
         "histogram_archive.db",
@@ -253,70 +158,3 @@ def test_a_scrape_during_compaction_sees_every_total_exactly_once(directory):
         scraper.join()
     assert seen and set(seen) == {total}
     assert exporter.restarts == len(pids)
-
-
-@pytest.fixture
-def multiprocess_mode():
-    """What gunicorn.conf.py ensures in the image: the client imported in multiprocess mode."""
-    saved = values.ValueClass
-    values.ValueClass = values.MultiProcessValue()
-    yield
-    values.ValueClass = saved
-
-
-@pytest.fixture
-def served(directory, multiprocess_mode):
-    exporter = Exporter(str(directory))
-    port = exporter.serve(0, "127.0.0.1")
-    yield exporter, f"http://127.0.0.1:{port}"
-    exporter.server.shutdown()
-    exporter.server.server_close()
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def test_the_endpoint_serves_every_process_and_the_restart_counter(served):
-    exporter, url = served
-    expected = Expected()
-    work(3001, expected, random.Random(1))
-    exporter.worker_exited(3001)
-    work(3002, expected, random.Random(2))
-    status, text = get(f"{url}/metrics")
-    assert status == 200
-    assert "gunicorn_worker_restarts_total 1.0" in text
-    counted = sum(
-        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("http_server_requests_total{")
-    )
-    assert counted == sum(expected.requests.values())
-    assert get(f"{url}/metrics")[1] == text, "scraping counts nothing: the second scrape reads the same"
-    assert get(f"{url}/")[0] == 404 and get(f"{url}/test")[0] == 404
-
-
-def test_a_worker_lets_go_of_the_masters_listening_socket(served):
-    exporter, _ = served
-    listening = exporter.server.socket.fileno()
-    duplicate = os.dup(listening)  # the master's own copy, as a fork leaves it in the master
-    try:
-        exporter.close_in_worker()
-        assert exporter.server.socket.fileno() == -1
-    finally:
-        os.close(duplicate)
-
-
-def test_serving_refuses_a_client_imported_in_single_process_mode(directory):
-    assert not values.ValueClass._multiprocess  # as this test process imported it
-    with pytest.raises(SystemExit, match="imported before PROMETHEUS_MULTIPROC_DIR was set"):
-        Exporter(str(directory)).serve(0, "127.0.0.1")
-
-
-def test_a_port_in_use_is_refused_in_one_line(served, directory):
-    _, url = served
-    port = int(url.rsplit(":", 1)[1])
-    with pytest.raises(SystemExit, match=f"METRICS_PORT={port}: cannot listen"):
-        Exporter(str(directory)).serve(port, "127.0.0.1")

@@ -1,0 +1,47 @@
+"""The stack's monitor, Prometheus, as the tasks' short-lived probe container reaches it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from tests.tooling.fakes.containers import docker_error
+
+
+class FakePrometheus:
+    """The stack's monitor as its probe reaches it (engine/prometheus.py): each query of the app's
+    request counters answers the next of ``requests`` (5xx: of ``errors``), for one replica."""
+
+    def __init__(self) -> None:
+        self.requests: list[float] = [0.0]
+        self.errors: list[float] = [0.0]
+        self.probes: list[str] = []  # running now
+        self.started: list[str] = []
+        self.down = ""  # when set, the monitor answers with this error
+        self.vectors: dict[str, list[dict[str, Any]]] = {}  # a query holding a key answers its vector
+
+    def cli(self, args: list[str]) -> str:
+        if args[1] == "run":
+            name = args[args.index("--name") + 1]
+            self.probes.append(name)
+            self.started.append(name)
+            return "0123abcd"
+        if args[1] == "rm":
+            self.probes.remove(args[-1])
+            return ""
+        assert args[2] in self.probes, "a query through a probe that runs"
+        if self.down:
+            raise docker_error(self.down)
+        words = shlex.split(args[-1])  # promtool query instant -o json [--time T] URL EXPR && echo && ...
+        asked = [words[n - 1] for n, word in enumerate(words) if word == "&&" and words[n + 1] == "echo"]
+        return "".join(json.dumps(self.answer(expression)) + "\n" for expression in asked)
+
+    def answer(self, expression: str) -> list[dict[str, Any]]:
+        """What one query answers: the app's request counters here, or ``vectors`` a test sets."""
+        for key, vector in self.vectors.items():
+            if key in expression:
+                return vector
+        counts = self.errors if 'status=~"5.."' in expression else self.requests
+        value = counts.pop(0) if len(counts) > 1 else counts[0]
+        return [{"metric": {"instance": "10.0.0.7:9464"}, "value": [0, str(value)]}]
