@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -181,13 +182,15 @@ class Traffic:
 
     urls: list[str]
     figures: list[dict[str, Any]] = field(default_factory=list)  # one per URL, once the load ended
+    seconds: float = 0.0  # how long the block under traffic ran, once it ended
 
     def total(self, key: str) -> int:
         return sum(int(f[key]) for f in self.figures)
 
     @property
     def requests(self) -> int:
-        return self.total("requests") + self.failed
+        """Every request sent: those answered, whatever their status, and those that got no answer."""
+        return self.total("requests") + self.total("socket_errors")
 
     @property
     def failed(self) -> int:
@@ -222,9 +225,11 @@ def traffic(*urls: str, connections: int = 8, rate: float = 200, timeout: float 
     workers = [threading.Thread(target=drive, args=(url,), name=f"traffic-{n}") for n, url in enumerate(urls)]
     for worker in workers:
         worker.start()
+    started = time.monotonic()
     try:
         yield found
     finally:
+        found.seconds = time.monotonic() - started
         stop.set()
         for worker in workers:
             worker.join()

@@ -90,16 +90,17 @@ def test_a_commit_never_pushed_cannot_be_deployed(checkout: Checkout):
     assert checkout.serving() == before
 
 
-def test_an_update_drops_no_request(checkout: Checkout, report):
+def test_an_update_drops_no_request_and_passes_its_analysis(checkout: Checkout, report):
     checkout.serve("v1")
     release = checkout.ship("v2")
     with traffic(f"{checkout.url}/test") as load:
-        started = time.monotonic()
         deployed = checkout.inv("deploy")
-        took = time.monotonic() - started
     assert deployed.returncode == 0, deployed.stderr
-    took_line = next((line for line in deployed.stdout.splitlines() if line.startswith("took: ")), "")
-    report(f"update v1 -> v2 under load: {load.summary()}, {took:.0f}s in all, analysis included; {took_line}")
+    *_, took, judged, _ = deployed.stdout.strip().splitlines()
+    report(f"update v1 -> v2 under load: {load.summary()}, {load.seconds:.0f}s in all, analysis included; {took}")
+    report(f"a healthy release under load: {judged}")
+    assert took.startswith("took: to Swarm "), took
+    assert re.fullmatch(r"judged by its own traffic: 0\.0% 5xx over \d+ requests in \d+s, passed", judged), judged
     assert load.requests > 1000
     assert load.failed == 0, load.summary()
     assert [r["image"] for r in checkout.replicas()] == [release.digest] * 2
@@ -110,10 +111,8 @@ def test_a_release_that_never_turns_healthy_is_rolled_back_and_drops_no_request(
     serving = checkout.serve("v1", "v2")
     broken = checkout.ship("broken")
     with traffic(f"{checkout.url}/test") as load:
-        started = time.monotonic()
         deployed = checkout.inv("deploy")
-        took = time.monotonic() - started
-    report(f"broken release under load: {load.summary()}, rolled back {took:.0f}s after `inv deploy` began")
+    report(f"broken release under load: {load.summary()}, rolled back {load.seconds:.0f}s after `inv deploy` began")
     assert deployed.returncode == 1
     said = deployed.stderr.strip().splitlines()[-1]
     assert said.startswith("error: Swarm rolled the update of web back (update rolled back due to failure"), said
@@ -122,47 +121,6 @@ def test_a_release_that_never_turns_healthy_is_rolled_back_and_drops_no_request(
     assert load.failed == 0, load.summary()
     assert [r["image"] for r in checkout.replicas()] == [serving.digest] * 2
     assert checkout.serving() != broken.digest
-
-
-def test_a_release_whose_own_traffic_fails_is_rolled_back_by_its_errors(checkout: Checkout, report):
-    serving = checkout.serve("v1")
-    erroring = checkout.ship("erroring")
-    with traffic(f"{checkout.url}/test") as load:
-        started = time.monotonic()
-        deployed = checkout.inv("deploy")
-        took = time.monotonic() - started
-    report(f"a release answering 500 on /test under load: {load.summary()}, rolled back after {took:.0f}s")
-    assert deployed.returncode == 1, deployed.stdout
-    said = deployed.stderr.strip().splitlines()[-1]
-    assert re.search(
-        r"answered \d+\.\d% 5xx over \d+ requests in \d+s, above docker\.max_error_ratio \(1\.0%\)", said
-    ), said
-    assert said.endswith(f"rolled back; {serving.digest.split('@')[1][:19]}… (rev {serving.commit[:7]}) serves again")
-    assert load.total("non_2xx") > 0 and load.total("socket_errors") == 0, "its 500s, and nothing else, failed"
-    assert checkout.serving() == serving.digest
-    assert checkout.served_revision() == serving.commit
-    history = checkout.inv("rollback", "--to", erroring.commit[:7])
-    assert "no release of" in history.stderr, "the failed release never counts as having served"
-
-
-def test_a_healthy_release_under_traffic_passes_its_analysis(checkout: Checkout, report):
-    checkout.serve("v1")
-    release = checkout.ship("v2")
-    with traffic(f"{checkout.url}/test") as load:
-        deployed = checkout.inv("deploy")
-    assert deployed.returncode == 0, deployed.stderr
-    said = deployed.stdout.strip().splitlines()[-2]
-    report(f"a healthy release under load: {said}")
-    assert re.fullmatch(r"judged by its own traffic: 0\.0% 5xx over \d+ requests in \d+s, passed", said), said
-    assert load.failed == 0 and checkout.serving() == release.digest
-
-
-def test_a_release_with_no_traffic_passes_with_a_warning(checkout: Checkout):
-    checkout.serve("v2")
-    checkout.ship("v1")
-    deployed = checkout.inv("deploy")
-    assert deployed.returncode == 0, deployed.stderr
-    assert "\nwarning: too little traffic to judge it (0 requests in " in deployed.stdout
 
 
 def test_rollback_goes_back_to_the_release_before_and_drops_no_request(checkout: Checkout, report):
