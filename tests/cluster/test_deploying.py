@@ -121,9 +121,7 @@ def test_a_manager_that_cannot_be_had_is_one_line_and_changes_nothing(
         swarm.demote(cluster, cluster.node("node3"))
     try:
         started = time.monotonic()
-        results = [
-            checkout.inv(*task, INVOKE_DOCKER_MANAGER=manager) for task in (["deploy"], ["rollback"], ["undeploy"])
-        ]
+        results = [checkout.inv(task, INVOKE_DOCKER_MANAGER=manager) for task in tasks]
         took = time.monotonic() - started
     finally:
         if case == "a worker":
