@@ -11,7 +11,8 @@ import pytest
 
 from tests.cluster import swarm
 from tests.cluster.models import Cluster, Node
-from tests.shipping import Checkout, traffic
+from tests.shipping import Checkout
+from tests.traffic import traffic
 from tooling.core.waiting import wait_until
 from tooling.engine.client import cli
 
@@ -28,7 +29,8 @@ def test_a_rolling_update_across_the_nodes_drops_no_request(cluster: Cluster, ch
     with traffic(*through_the_others(cluster), timeout=5) as load:
         deployed = checkout.inv("deploy")
     assert deployed.returncode == 0, deployed.stderr
-    report(f"cluster: rolling update v1 -> v2 of 3 replicas: {load.summary()}, {load.seconds:.0f}s in all, analysis included")
+    said = f"{load.summary()}, {load.seconds:.0f}s in all, analysis included"
+    report(f"cluster: rolling update v1 -> v2 of 3 replicas: {said}")
     assert load.requests > 1000 and load.failed == 0, load.summary()
     assert [r["image"] for r in checkout.replicas()] == [release.digest] * 3
 

@@ -19,7 +19,7 @@ def test_a_deployed_task_checks_every_second_while_starting_and_every_10_s_after
     )[0]
     health = task["Spec"]["ContainerSpec"]["Healthcheck"]
     assert health["StartInterval"] == 1 * SECOND and health["Interval"] == 10 * SECOND
-    assert health["StartPeriod"] == 10 * SECOND and health["Retries"] == 2
+    assert health["StartPeriod"] == 5 * SECOND and health["Retries"] == 2
     assert "Test" not in health or not health["Test"], "the image's own test, only the cadence is set"
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.shipping import Checkout, traffic
+from tests.shipping import Checkout
+from tests.traffic import traffic
 
 
 def test_a_release_whose_own_traffic_fails_is_rolled_back_by_its_errors(checkout: Checkout, report):

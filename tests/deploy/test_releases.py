@@ -20,7 +20,8 @@ import pytest
 
 from tests.deploy.conftest import AUTH_REGISTRY
 from tests.engine import http, sh
-from tests.shipping import Checkout, free_port, traffic
+from tests.shipping import Checkout, free_port
+from tests.traffic import traffic
 from tooling.core.settings import STACK_LABEL
 from tooling.core.waiting import wait_until
 from tooling.engine.client import cli, ids, inspect

@@ -49,11 +49,15 @@ class Cadence:
         }
 
 
-# A replica is seen healthy about a second after it answers; at steady state one check every 10 s
-# (the image's every 3 s, a third as many execs); one that never answers is unhealthy within
-# 10 + 2 x 10 = 30 s, and Swarm has rolled it back by about 35 s (docs/deploying.md). Two failures
-# in a row, not one: a single slow check (a worker busy for 3 s) is no reason to replace a replica.
-STARTING_FAST = Cadence(start_interval=1, start_period=10, interval=10, retries=2, timeout=3, monitor=5)
+# A replica is seen healthy about a second after it answers (checks every second from its start);
+# at steady state one check every 10 s (the image's every 3 s: a third as many execs). One that
+# never answers is unhealthy within 5 + 2 x 10 = 25 s: the start period, then two failures in a
+# row (not one: a single slow check, a worker busy for 3 s, is no reason to replace a replica).
+# Swarm then rolls the update back (one round, thanks to the stack's update delay) and watches
+# the rollback for `monitor` seconds: reported about 35 s after `inv deploy` began
+# (docs/deploying.md). A replica slower to start than 5 s is still seen healthy at its first
+# answered check; only its failures count from then on.
+STARTING_FAST = Cadence(start_interval=1, start_period=5, interval=10, retries=2, timeout=3, monitor=5)
 
 
 def cadence(api: tuple[int, int]) -> Cadence | None:

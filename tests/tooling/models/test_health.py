@@ -19,12 +19,12 @@ def test_engine_25_and_later_check_often_while_starting_and_rarely_after():
 
 
 def test_a_replica_that_never_answers_is_unhealthy_in_time_to_be_rolled_back_within_45_s():
-    assert STARTING_FAST.unhealthy_after == 10 + 2 * 10
+    assert STARTING_FAST.unhealthy_after == 5 + 2 * 10
     assert STARTING_FAST.unhealthy_after + STARTING_FAST.monitor < 45
 
 
 def test_the_cadence_as_docker_run_and_a_stack_file_say_it():
     assert STARTING_FAST.run_flags() == {
-        "start-interval": "1s", "start-period": "10s", "interval": "10s", "retries": "2", "timeout": "3s"
+        "start-interval": "1s", "start-period": "5s", "interval": "10s", "retries": "2", "timeout": "3s"
     }  # fmt: skip
     assert STARTING_FAST.compose()["start_interval"] == "1s" and "test" not in STARTING_FAST.compose()
