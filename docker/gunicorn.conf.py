@@ -125,4 +125,18 @@ def child_exit(server: Any, worker: Any) -> None:
     # In the master, after the worker was reaped and before its replacement is forked. A stopping
     # server has closed its listeners: its workers' exits are not restarts.
     if exporter is not None:
-        exporter.worker_exited(worker.pid, stopping=not server.LISTENERS, log=server.log)
+        slot = getattr(worker, "busy_slot", None)
+        exporter.worker_exited(worker.pid, slot=slot, stopping=not server.LISTENERS, log=server.log)
+
+
+if exporter is not None:  # requests in flight: a byte per worker in a page the master shares
+    _exporter = exporter
+
+    def pre_fork(server: Any, worker: Any) -> None:
+        _exporter.worker_forking(worker)
+
+    def pre_request(worker: Any, req: Any) -> None:
+        _exporter.request_began(worker)
+
+    def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+        _exporter.request_ended(worker)

@@ -21,6 +21,7 @@ off it is never imported at all.
 from __future__ import annotations
 
 import glob
+import mmap
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from multiprocess_files import compact, prepare
 # The default directory, when PROMETHEUS_MULTIPROC_DIR is not set.
 DIRECTORY = "/dev/shm/prometheus"
 PATH = "/metrics"
+SLOTS = 4096  # workers the in-flight page can tell apart at once: a page, far above any worker count
 
 
 class Exporter:
@@ -39,16 +41,37 @@ class Exporter:
     ``gunicorn_worker_restarts_total`` (counter): workers that exited while the server was
     running (and were replaced): max_requests, a timeout, a crash, a kill. Counted by the master,
     in its own memory: the initial boot is not a restart, and neither is the server's own stop.
+
+    ``http_server_requests_in_flight`` (gauge): requests the workers are serving now, health
+    checks included (they hold a worker too). A sync worker serves one at a time, so each worker
+    has a byte of a page the master shares with every worker it forks (``busy``), set and cleared
+    by gunicorn's pre_request and post_request hooks, and the scrape adds them up: two byte stores
+    a request, where a gauge in the client's files costs two locked file writes.
     """
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, slots: int = SLOTS) -> None:
         self.directory = directory
         self.lock = threading.Lock()
         self.restarts = 0
         self.server: Any = None
+        self.busy = mmap.mmap(-1, slots)  # anonymous and shared: every forked worker writes the same page
+        self.free = list(range(slots))
 
-    def worker_exited(self, pid: int, *, stopping: bool = False, log: Any = None) -> None:
-        """A worker was reaped (gunicorn's child_exit): count it, and fold its files away.
+    def worker_forking(self, worker: Any) -> None:
+        """In the master, before ``worker`` is forked (pre_fork): the byte of the page it will set."""
+        worker.busy_slot = self.free.pop(0) if self.free else None
+
+    def request_began(self, worker: Any) -> None:
+        if worker.busy_slot is not None:
+            self.busy[worker.busy_slot] = 1
+
+    def request_ended(self, worker: Any) -> None:
+        if worker.busy_slot is not None:
+            self.busy[worker.busy_slot] = 0
+
+    def worker_exited(self, pid: int, *, slot: int | None = None, stopping: bool = False, log: Any = None) -> None:
+        """A worker was reaped (gunicorn's child_exit): count it, free its byte of the page (a worker
+        killed mid-request left it set), and fold its files away.
 
         Folding that fails (an unreadable file) is logged and leaves the worker's files where they
         are: still read by every scrape, only not folded. It never reaches gunicorn's main loop,
@@ -56,6 +79,9 @@ class Exporter:
         """
         if not stopping:
             self.restarts += 1
+        if slot is not None:
+            self.busy[slot] = 0
+            self.free.append(slot)
         try:
             with self.lock:
                 compact(self.directory, pid)
@@ -65,8 +91,9 @@ class Exporter:
             log.exception("metrics: could not fold the files of worker %s; they stay, still counted", pid)
 
     def collect(self) -> Iterable[Any]:
-        """Every process's metrics merged, and the restart counter (prometheus_client's Collector)."""
-        from prometheus_client.core import CounterMetricFamily
+        """Every process's metrics merged, the restart counter and the requests in flight
+        (prometheus_client's Collector)."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
         from prometheus_client.multiprocess import MultiProcessCollector
 
         with self.lock:
@@ -77,7 +104,10 @@ class Exporter:
             "Workers that exited and were replaced while the server ran (max_requests, timeout, crash, kill).",
             value=self.restarts,
         )
-        return [*families, restarts]
+        in_flight = GaugeMetricFamily(
+            "http_server_requests_in_flight", "HTTP requests the workers are serving now.", value=sum(self.busy[:])
+        )
+        return [*families, restarts, in_flight]
 
     def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
         """GET /metrics in Prometheus' text format (or OpenMetrics, gzip, as asked); 404 elsewhere."""

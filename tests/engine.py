@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +95,43 @@ def reap_dead_runs(client: Any) -> None:
             pass
 
 
+def start_test_services(
+    client: Any,
+    settings: Settings,
+    image: str,
+    config: pytest.Config,
+    wanted: dict[str, dict[str, str] | None],
+) -> dict[str, Running]:
+    """Start a container of ``image`` per name in ``wanted`` (with its environment), on a free port,
+    as `inv run` does, all at once, and wait until every one is healthy: their waits for a first
+    health check overlap. One live line shows them all. When one fails, the others are removed."""
+    phases: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def start(name: str, envs: dict[str, str] | None, shown: LiveLine) -> Running:
+        def progress(line: str, phase: str) -> None:
+            with lock:
+                phases[name] = phase
+                shown(", ".join(f"{n} {p}" for n, p in sorted(phases.items())), "|".join(sorted(phases.values())))
+
+        repository, _, tag = image.rpartition(":")
+        named = settings.override(
+            container=f"{settings.container}-{name}-{RUN_ID}", image=repository, tag=tag, host="127.0.0.1", port=0
+        )
+        extra = {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
+        started = run_service(client, named, progress, role="test", envs=envs, extra_labels=extra)
+        return Running(started.container, published_url(started.container))
+
+    with terminal(config), LiveLine() as shown, ThreadPoolExecutor(max(1, len(wanted))) as pool:
+        futures = {name: pool.submit(start, name, envs, shown) for name, envs in wanted.items()}
+        wait(futures.values())
+    failed = next((f.exception() for f in futures.values() if f.exception() is not None), None)
+    if failed is not None:
+        remove(client, *(f.result() for f in futures.values() if f.exception() is None))
+        raise failed
+    return {name: future.result() for name, future in futures.items()}
+
+
 def start_test_service(
     client: Any,
     settings: Settings,
@@ -103,17 +142,16 @@ def start_test_service(
     envs: dict[str, str] | None = None,
 ) -> Running:
     """Start a container of ``image`` on a free port, as `inv run` does, and wait until it is healthy."""
-    repository, _, tag = image.rpartition(":")
-    settings = settings.override(
-        container=f"{settings.container}-{name}-{RUN_ID}", image=repository, tag=tag, host="127.0.0.1", port=0
-    )
-    extra = {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
-    with terminal(config), LiveLine() as progress:
-        started = run_service(client, settings, progress, role="test", envs=envs, extra_labels=extra)
-    return Running(started.container, published_url(started.container))
+    return start_test_services(client, settings, image, config, {name: envs})[name]
 
 
-def remove(client: Any, running: Running) -> None:
-    leftover = find_container(client, running.container.name)
-    if leftover is not None:
-        leftover.remove(force=True)
+def remove(client: Any, *running: Running) -> None:
+    """The containers of ``running`` that are still there, removed (at once, when there are several)."""
+
+    def one(found: Running) -> None:
+        leftover = find_container(client, found.container.name)
+        if leftover is not None:
+            leftover.remove(force=True)
+
+    with ThreadPoolExecutor(max(1, len(running))) as pool:
+        list(pool.map(one, running))

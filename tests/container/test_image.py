@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tests.engine import remove, sh, start_test_service
+from tests.engine import sh
 from tooling.core.settings import ROOT
 from tooling.engine import git
 
@@ -91,14 +91,10 @@ def test_history_and_labels_hold_only_known_build_args(docker_client, image):
     assert not any(word in text for word in ("TOKEN", "SECRET", "PASSWORD"))
 
 
-def test_docker_stop_is_graceful_and_exits_0(docker_client, settings, image, pytestconfig):
-    fresh = start_test_service(docker_client, settings, image, pytestconfig, name="stop")
-    try:
-        started = time.monotonic()
-        fresh.container.stop(time=settings.stop_timeout)
-        took = time.monotonic() - started
-        fresh.container.reload()
-        assert fresh.container.state.exit_code == 0, "gunicorn ends on SIGTERM by itself, it is not killed"
-        assert took < settings.stop_timeout, "the stop did not run into the kill timeout"
-    finally:
-        remove(docker_client, fresh)
+def test_docker_stop_is_graceful_and_exits_0(stopping, settings):
+    started = time.monotonic()
+    stopping.container.stop(time=settings.stop_timeout)
+    took = time.monotonic() - started
+    stopping.container.reload()
+    assert stopping.container.state.exit_code == 0, "gunicorn ends on SIGTERM by itself, it is not killed"
+    assert took < settings.stop_timeout, "the stop did not run into the kill timeout"

@@ -4,9 +4,8 @@ the app's events on stderr, health checks left out; and workers that follow the 
 import json
 import uuid
 
-from tests.engine import RUN_ID, http, remove, start_test_service
+from tests.engine import http
 from tooling.core.waiting import wait_until
-from tooling.engine.containers import labels, start_container
 
 
 def lines(client, container, stream):
@@ -31,16 +30,11 @@ def test_access_lines_are_json_and_health_checks_are_left_out(docker_client, ser
     assert not [e for e in events if e["path"].startswith("/healthz")], "the health checks are not logged"
 
 
-def test_text_access_lines_when_asked_for(docker_client, image, settings, pytestconfig):
-    envs = {"GUNICORN_ACCESS_LOG": "text"}
-    running = start_test_service(docker_client, settings, image, pytestconfig, name="text", envs=envs)
-    try:
-        http("GET", f"{running.url}/test", headers={"User-Agent": 'smoke "quoted"/1', "X-Request-ID": "text-1"})
-        (line,) = wait_until(lambda: lines(docker_client, running.container, "stdout"), timeout=10, interval=0.2)
-        assert line.split(" ", 1)[1].startswith('"GET /test" 200 17 ')
-        assert line.endswith('ms "smoke \\x22quoted\\x22/1" "text-1"'), "quotes escaped: one request, one line"
-    finally:
-        remove(docker_client, running)
+def test_text_access_lines_when_asked_for(docker_client, text_lines):
+    http("GET", f"{text_lines.url}/test", headers={"User-Agent": 'smoke "quoted"/1', "X-Request-ID": "text-1"})
+    (line,) = wait_until(lambda: lines(docker_client, text_lines.container, "stdout"), timeout=10, interval=0.2)
+    assert line.split(" ", 1)[1].startswith('"GET /test" 200 17 ')
+    assert line.endswith('ms "smoke \\x22quoted\\x22/1" "text-1"'), "quotes escaped: one request, one line"
 
 
 def test_gunicorns_own_lines_are_the_apps_json(docker_client, service):
@@ -59,16 +53,9 @@ def children_of_pid_1(container):
     return out.split()
 
 
-def test_workers_follow_the_cpu_quota(docker_client, image):
+def test_workers_follow_the_cpu_quota(quota):
     """`--cpus 0.5` on a bigger machine: one CPU's worth, so 2 x 1 + 1 workers, not one per host CPU."""
-    container = start_container(
-        docker_client, image, name=f"flask-service-quota-{RUN_ID}", host="127.0.0.1", port=0,
-        cpus=0.5, labels=labels(f"flask-service-quota-{RUN_ID}", "test"),
-    )  # fmt: skip
-    try:
-        # What gunicorn.conf.py computes inside the container, on its own cgroup; then that many boot.
-        assert str(container.execute(["python3", "-c", WORKERS])).strip() == "3"
-        wait_until(lambda: container.logs().count("Booting worker") >= 3, timeout=30, interval=0.2)
-        assert len(children_of_pid_1(container)) == 3
-    finally:
-        container.remove(force=True)
+    # What gunicorn.conf.py computes inside the container, on its own cgroup; then that many boot.
+    assert str(quota.execute(["python3", "-c", WORKERS])).strip() == "3"
+    wait_until(lambda: quota.logs().count("Booting worker") >= 3, timeout=30, interval=0.2)
+    assert len(children_of_pid_1(quota)) == 3

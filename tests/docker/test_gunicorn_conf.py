@@ -177,3 +177,32 @@ def test_a_reload_keeps_the_directory_and_the_exporter(monkeypatch, metrics_dir)
     again = load(monkeypatch)["exporter"]
     assert again is first
     assert (metrics_dir / "counter_4242.db").exists()
+
+
+def test_requests_in_flight_are_a_byte_per_worker_set_by_gunicorns_request_hooks(monkeypatch):
+    config = load(monkeypatch, GUNICORN_ACCESS_LOG="off")
+    exporter = config["exporter"]
+    running = SimpleNamespace(LISTENERS=[object()], log=logging.getLogger("test"))
+
+    def in_flight():
+        return next(f for f in exporter.collect() if f.name == "http_server_requests_in_flight").samples[0].value
+
+    workers = [SimpleNamespace(pid=pid) for pid in (201, 202, 203)]
+    for worker in workers:
+        config["pre_fork"](running, worker)  # in the master: each gets a byte of the shared page
+    assert len({w.busy_slot for w in workers}) == 3
+    config["pre_request"](workers[0], None)
+    config["pre_request"](workers[1], None)
+    assert in_flight() == 2
+    config["post_request"](workers[0], None, {}, None)
+    assert in_flight() == 1
+    config["child_exit"](running, workers[1])  # killed mid-request: its byte is cleared and freed
+    assert in_flight() == 0
+    replacement = SimpleNamespace(pid=204)
+    config["pre_fork"](running, replacement)
+    assert replacement.busy_slot not in {workers[0].busy_slot, workers[2].busy_slot}
+
+
+def test_with_metrics_off_no_request_hook_is_set(monkeypatch):
+    config = load(monkeypatch, METRICS_PORT="0")
+    assert not {"pre_fork", "pre_request", "post_request"} & set(config), "gunicorn's own defaults stay"

@@ -55,7 +55,7 @@ def test_compaction_keeps_every_total_exact_across_many_dead_workers_and_bounds_
     assert value(samples, "extra_max") == pytest.approx(expected.biggest)
     assert value(samples, "extra_sum") == pytest.approx(expected.total)
     assert value(samples, "extra_latest") == pytest.approx(expected.latest)
-    assert value(samples, "http_server_requests_in_flight") == len(live), "only live workers are in flight"
+    assert value(samples, "extra_live") == len(live), "a livesum gauge counts live workers only"
     all_pids = {dict(labels)["pid"] for (name, labels) in samples if name == "extra_all"}
     assert all_pids == {str(pid) for pid in live}, "a dead worker's per-pid series is dropped"
     assert value(samples, "flask_service_build_info", version="1.0", revision="abc") == 1

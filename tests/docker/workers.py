@@ -47,6 +47,7 @@ def work(pid, expected, rng):
         extra_latest = Gauge("extra_latest", "mostrecent mode", multiprocess_mode="mostrecent", registry=None)
         extra_all = Gauge("extra_all", "all mode: a series per pid", multiprocess_mode="all", registry=None)
         plain = Counter("extra_events", "a counter without labels", registry=None)
+        live = Gauge("extra_live", "livesum mode", multiprocess_mode="livesum", registry=None)
         for _ in range(rng.randint(1, 20)):
             route, status = rng.choice(ROUTES), rng.choice(STATUSES)
             seconds = rng.choice((0.0004, 0.004, 0.04, 0.4))
@@ -55,7 +56,7 @@ def work(pid, expected, rng):
             expected.requests[(route, status)] += 1
             expected.observations[seconds] += 1
             expected.seconds += seconds
-        metrics.in_flight.inc()  # killed mid-request: dropped with its process (livesum)
+        live.inc()  # a livesum gauge: dropped with its process
         value = rng.uniform(0, 100)
         extra_max.set(value)
         expected.biggest = max(expected.biggest, value)

@@ -63,6 +63,7 @@ def test_unhardened_when_config_says_so(built, inv, monkeypatch):
 def test_a_developer_sees_requests_unless_told_otherwise(built, inv, monkeypatch):
     assert inv("run").code == 0
     assert built.calls[-1][1]["envs"]["GUNICORN_ACCESS_LOG"] == "json"
+    assert built.calls[-1][1]["envs"]["GUNICORN_ACCESS_LOG_FLUSH"] == "0", "each line at once, not batched"
     monkeypatch.setenv("INVOKE_DOCKER_ACCESS_LOG", "off")
     assert inv("run").code == 0
     assert built.calls[-1][1]["envs"]["GUNICORN_ACCESS_LOG"] == "off"
