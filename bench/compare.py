@@ -1,13 +1,16 @@
 """Our image against the tutorial's, side by side on one engine and one base image.
 
-    nox -s bench                  # or: python -m bench [--repeats 5] [--load-seconds 6]
+    nox -s bench                  # or: python -m bench [--repeats 7] [--pairs 5] [--load-seconds 6]
 
 Builds both from copies of their build contexts, then starts each with a plain `docker run` and
-loads it, alternating the images round after round so that a machine that drifts weighs on both:
-the tutorial's image, ours, ours with its access log off (the tutorial writes none), and that again
-without the health check (the tutorial has none), which prices the check. Prints
-the table of medians, writes every run to bench/results.json and draws bench/results.svg from it.
-What it creates carries a project label of its own and is removed at the end, whatever happens.
+loads it to saturation, alternating round after round so that a machine that drifts weighs on
+both: our image as shipped, the tutorial's, and the subjects that explain the difference (each our
+image with one thing changed: access lines on, batched or not; metrics off; 4 workers as the
+tutorial runs; its -t 0; the health check every 10 s, the cadence Engine 25+ gets). Then latency at
+fixed rates, 25/50/75% of the tutorial's saturation (bench/latency.py), and the deploy timings the
+deploy and cluster sessions printed last (.figures/). Prints the tables, writes every run to
+bench/results.json and draws bench/results.svg from it. What it creates carries a project label of
+its own and is removed at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import report, throughput
+from bench import latency, report, throughput
+from bench.draw import draw
 from bench.subjects import Ours, Subject, Tutorial, Variant, contexts
 from tooling.core.settings import ROOT, from_invoke
 from tooling.core.waiting import WaitTimeout, wait_until
@@ -125,7 +129,9 @@ def wall_time(command: list[str], repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (the median is reported)")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds at saturation (medians, with their spread)")
+    parser.add_argument("--pairs", type=int, default=5, help="alternated pairs at each fixed rate")
+    parser.add_argument("--rate-seconds", type=float, default=8, help="length of each fixed-rate run")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections of the load")
     parser.add_argument("--load-seconds", type=float, default=6, help="length of each load run")
     parser.add_argument("--results", default=str(report.RESULTS), help="where to write every run (JSON)")
@@ -156,22 +162,28 @@ def main(argv: list[str] | None = None) -> int:
             ours, tutorial = Ours(ours_context, client, settings), Tutorial(baseline_context, client, settings)
             for subject in (ours, tutorial):
                 results["build"][subject.name] = measure_builds(subject, args.repeats)
+            shipped, baseline = Variant(report.OURS, ours), Variant(report.TUTORIAL, tutorial)
             variants = [
-                Variant("ours", ours),
-                Variant("ours, access log off", ours, {"GUNICORN_ACCESS_LOG": "off"}),
-                Variant(report.NO_CHECK, ours, {"GUNICORN_ACCESS_LOG": "off"}, healthcheck=False),
-                Variant("tutorial", tutorial),
+                shipped,
+                *[Variant(name, ours, envs, health) for name, envs, health in report.BREAKDOWN],
+                baseline,
             ]
             results["runs"] = {variant.name: [] for variant in variants}
             for n in range(args.repeats):
                 # Round after round, and each round in another order: no image always goes first.
                 for variant in variants[n % len(variants) :] + variants[: n % len(variants)]:
                     results["runs"][variant.name].append(run_once(variant, n, args.connections, args.load_seconds))
+            saturation = report.medians(results["runs"][report.TUTORIAL], "rps")
+            say(f"fixed rates: {', '.join(f'{s:.0%}' for s in latency.SHARES)} of the tutorial's {saturation:.0f}/s")
+            results["fixed_rate"] = latency.measure(
+                (shipped, baseline), saturation, args.pairs, args.rate_seconds, say, first_200
+            )
     finally:
         clean_project(client, PROJECT)
     results["other"] = {"inv_list_s": wall_time([sys.executable, "-m", "invoke", "--list"], 5)}
+    results["deploys"] = report.session_figures()
     path = Path(args.results)
     path.write_text(json.dumps(results, indent=1) + "\n")
     print(report.table(results))
-    say(f"wrote {path} and drew {report.draw(results, path.with_suffix('.svg'))}")
+    say(f"wrote {path} and drew {draw(results, path.with_suffix('.svg'))}")
     return 0

@@ -81,7 +81,7 @@ class Variant:
     name: str
     subject: Subject
     envs: dict[str, str] = field(default_factory=dict)
-    healthcheck: bool = True  # False: `docker run --no-healthcheck`, to measure what the check costs
+    health: dict[str, str] | None = None  # `docker run --health-<key>`: the image's own cadence when None
 
     def start(self, n: int) -> Any:
         """A plain `docker run -d -p 127.0.0.1::8000`, as a user starts an image."""
@@ -94,7 +94,7 @@ class Variant:
             port=0,
             labels=labels(project, "bench"),
             envs=self.envs,
-            healthcheck=self.healthcheck,
+            health=self.health,
         )
 
 

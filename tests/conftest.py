@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.engine import RUN_ID, Running, reap_dead_runs, remove, start_test_service, terminal
 from tooling.core.errors import ToolError
-from tooling.core.settings import Settings, from_invoke
+from tooling.core.settings import ROOT, Settings, from_invoke
 from tooling.engine.client import connect
 from tooling.engine.containers import container_report
 from tooling.verbs.build import build_image
@@ -58,13 +59,23 @@ def service(docker_client: Any, settings: Settings, image: str, pytestconfig: py
     remove(docker_client, running)
 
 
+FIGURES = ROOT / ".figures"  # what the sessions printed last, for the benchmark's report (bench/report.py)
+_WRITTEN: set[Path] = set()
+
+
 @pytest.fixture
-def report(capsys: pytest.CaptureFixture[str]) -> Any:
-    """Print a figure of the run whatever pytest captures: the figures are part of the result."""
+def report(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Any:
+    """Print a figure of the run whatever pytest captures: the figures are part of the result. They
+    are kept too, in .figures/<folder of the test>.txt, a file a run of that folder starts anew."""
+    kept = FIGURES / f"{request.node.path.parent.name}.txt"
 
     def say(text: str) -> None:
         with capsys.disabled():
             print(f"\n{text}")
+        FIGURES.mkdir(exist_ok=True)
+        with kept.open("w" if kept not in _WRITTEN else "a") as figures:
+            figures.write(text + "\n")
+        _WRITTEN.add(kept)
 
     return say
 
