@@ -9,6 +9,7 @@ import re
 
 from tests.shipping import Checkout
 from tests.traffic import traffic
+from tooling.core.waiting import wait_until
 
 
 def test_a_release_whose_own_traffic_fails_is_rolled_back_by_its_errors(checkout: Checkout, report):
@@ -36,3 +37,22 @@ def test_a_release_with_no_traffic_passes_with_a_warning(checkout: Checkout):
     deployed = checkout.inv("deploy")
     assert deployed.returncode == 0, deployed.stderr
     assert "\nwarning: too little traffic to judge it (0 requests in " in deployed.stdout
+
+
+def test_top_shows_the_release_and_each_replica_from_the_monitor(checkout: Checkout, report):
+    serving = checkout.serve("v1")
+    with traffic(f"{checkout.url}/test"):
+
+        def busy() -> list[str] | None:  # Prometheus needs two scrapes (5 s apart) of traffic for a rate
+            shown = checkout.inv("top", "--once")
+            assert shown.returncode == 0, shown.stderr
+            lines = shown.stdout.strip().splitlines()
+            return lines if len(lines) > 1 and float(lines[1].split()[-6]) > 0 else None
+
+        lines = wait_until(busy, timeout=60, interval=2)
+    report("inv top --once under traffic:\n" + "\n".join(lines))
+    assert lines[0].split()[:3] == ["REPLICA", "RELEASE", "REQ/S"]
+    release = lines[1].split()
+    assert release[:3] == ["all", "2", f"{serving.digest.split('@')[1][:19]}…"], lines[1]
+    replicas = sorted(line.split()[0] for line in lines[2:])
+    assert replicas == [f"{checkout.stack}_web.1", f"{checkout.stack}_web.2"], lines
