@@ -47,7 +47,8 @@ def test_top_shows_the_release_and_each_replica_from_the_monitor(checkout: Check
             shown = checkout.inv("top", "--once")
             assert shown.returncode == 0, shown.stderr
             lines = shown.stdout.strip().splitlines()
-            return lines if len(lines) > 1 and float(lines[1].split()[-6]) > 0 else None
+            rates = [float(line.split()[-6]) for line in lines[1:]]  # the release's, then each replica's
+            return lines if len(rates) == 3 and all(rate > 0 for rate in rates) else None  # the edge spreads it
 
         lines = wait_until(busy, timeout=60, interval=2)
     report("inv top --once under traffic:\n" + "\n".join(lines))
