@@ -22,8 +22,8 @@ ENGINES = sorted(p.name for p in RECORDED.iterdir() if p.is_dir())
 _ids = itertools.count(1)
 
 
-def error(stderr: str, stdout: str = "") -> DockerException:
-    return DockerException(["docker"], 1, stdout=stdout.encode(), stderr=stderr.encode())
+def error(stderr: str, stdout: str = "", command: list[str] | None = None) -> DockerException:
+    return DockerException(command or ["docker"], 1, stdout=stdout.encode(), stderr=stderr.encode())
 
 
 def _name(found: dict[str, Any]) -> str:
@@ -60,6 +60,7 @@ class Recorded:
         }
         self.removed: dict[str, list[str]] = {"config": [], "secret": [], "network": []}
         self.refuse_removal = ""  # when set, removing a config fails with this error
+        self.refuse: dict[str, str] = {}  # `docker node ls` -> "node ls": what the daemon says instead
 
     # --- what the CLI prints --------------------------------------------------------------------
 
@@ -73,6 +74,8 @@ class Recorded:
             filters = [words[i + 1] for i, word in enumerate(words) if word == "--filter"]
             return "\n".join(c["Id"][:12] for c in self.objects["containers"] if _matches(c, filters))
         kind, verb, rest = words[0], words[1], words[2:]
+        if f"{kind} {verb}" in self.refuse:
+            raise error(self.refuse[f"{kind} {verb}"], command=args)
         filters = [rest[i + 1] for i, word in enumerate(rest) if word == "--filter"]
         if verb == "ls" and kind in ("service", "config", "secret", "network", "node"):
             return "\n".join(

@@ -1,5 +1,5 @@
-"""The one exception the tooling raises for a failure a user can cause or fix, and the door that
-turns it into one line."""
+"""The one exception the tooling raises for a failure a user can cause or fix, the door that turns
+it into one line, and the one line of a docker error that says what happened."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Lines the CLI adds to its errors that never say what went wrong.
+_NOISE = ("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx")
+# The docker CLI's global options that take a value, left out when a failed command is named.
+_GLOBAL_OPTIONS = {"--config", "--context", "-c", "--host", "-H", "--log-level", "-l"}
 
 
 class ToolError(Exception):
@@ -39,5 +44,39 @@ def exits_cleanly(task: F) -> F:
             raise Exit(f"error: {error.message}", code=error.code) from None
         except KeyboardInterrupt:
             raise Exit("interrupted", code=130) from None
+        except Exception as error:
+            command = getattr(error, "docker_command", None)  # python-on-whales' DockerException
+            if not isinstance(command, list):
+                raise
+            # A docker command failed where nothing expected it to (the swarm lost its leader, an
+            # SSH connection dropped): what the engine said, not a traceback.
+            said = f"`{_named(command)}` failed: {last_error_line(error)}"
+            raise Exit(f"error: {said}; `inv doctor` checks the engine and the swarm", code=1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _named(command: list[str]) -> str:
+    """`docker node ls`: the command without the client's global options and their values."""
+    words, skip = [], False
+    for word in command[1:]:
+        if skip or word in _GLOBAL_OPTIONS:
+            skip = not skip and word in _GLOBAL_OPTIONS
+            continue
+        if word.startswith("-"):
+            break
+        words.append(word)
+    return " ".join(["docker", *words])
+
+
+def last_error_line(error: Any, limit: int = 240) -> str:
+    """The most telling line of a docker error (python-on-whales' DockerException, or its text):
+    its last non-empty line that is not a notice, shortened."""
+    if isinstance(error, str) or error is None:
+        text = error
+    else:  # its str() is python-on-whales' summary, which never names the cause
+        text = error.stderr or error.stdout or f"`{' '.join(error.docker_command)}` exited with {error.return_code}"
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(_NOISE)]
+    line = lines[-1] if lines else "no error output"
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from tooling.core.errors import ToolError
-from tooling.engine.client import last_error_line
+from tooling.core.errors import ToolError, last_error_line
 from tooling.engine.containers import labelled_containers, started_by_tasks
 
 if TYPE_CHECKING:

@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
-    from python_on_whales.exceptions import DockerException
 
-# Lines the CLI adds to its errors that never say what went wrong.
-_NOISE = ("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx")
 _MISSING = "Error: No such object:"
 
 
@@ -140,18 +137,6 @@ def _fix(manager: str, problem: str) -> str:
             return f"{host} has no docker CLI for the SSH transport (`docker system dial-stdio`): install it there"
         return f"check the address, that the host is up and sshd runs there: `{ssh} docker version`"
     return f"check that an engine listens at {manager} and that this machine may reach it"
-
-
-def last_error_line(error: DockerException | str | None, limit: int = 240) -> str:
-    """The most telling line of a docker error: its last non-empty line that is not a notice, shortened."""
-    if isinstance(error, str) or error is None:
-        text = error
-    else:  # its str() is python-on-whales' summary, which never names the cause
-        text = error.stderr or error.stdout or f"`{' '.join(error.docker_command)}` exited with {error.return_code}"
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith(_NOISE)]
-    line = lines[-1] if lines else "no error output"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def cli(client: DockerClient, *args: str) -> str:

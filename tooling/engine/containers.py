@@ -7,10 +7,10 @@ import errno
 import socket
 from typing import TYPE_CHECKING, Any
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import CONTAINER_PORT, PROJECT_LABEL, ROLE_LABEL
 from tooling.core.waiting import WaitTimeout, wait_until
-from tooling.engine.client import cli, last_error_line
+from tooling.engine.client import cli
 
 if TYPE_CHECKING:
     from python_on_whales import Container, DockerClient, Image

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import PROJECT_LABEL
-from tooling.engine.client import ids, inspect, last_error_line
+from tooling.engine.client import ids, inspect
 from tooling.models import release as releases
 from tooling.models.release import RELEASE_OF, Recorded, Release
 

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.waiting import Progress, wait_until
-from tooling.engine.client import cli, last_error_line
+from tooling.engine.client import cli
 from tooling.engine.containers import labels
 from tooling.models import analysis
 

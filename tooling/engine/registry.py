@@ -12,10 +12,10 @@ import ipaddress
 import json
 from typing import TYPE_CHECKING
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import PARTS, Settings
 from tooling.engine.build import context_tag
-from tooling.engine.client import cli, last_error_line
+from tooling.engine.client import cli
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient

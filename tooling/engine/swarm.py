@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import STACK_LABEL
-from tooling.engine.client import cli, ids, inspect, last_error_line
+from tooling.engine.client import cli, ids, inspect
 from tooling.models import swarm as read
 from tooling.models.swarm import ENDED, Before, Membership, Node, Observation, StackParts, Task
 

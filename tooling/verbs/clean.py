@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tooling.core.errors import last_error_line
 from tooling.core.settings import STACK_LABEL
-from tooling.engine.client import last_error_line
 from tooling.engine.containers import labelled_containers, project_containers, project_images
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import STACK_LABEL, Settings
 from tooling.engine import containers, registry
-from tooling.engine.client import EngineUnavailable, last_error_line
+from tooling.engine.client import EngineUnavailable
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -188,14 +188,20 @@ def _manager(settings: Settings, engines: Engines) -> list[Check]:
     if found.state != "active" or not found.manager:
         what = "a swarm worker" if found.state == "active" else f"not in a swarm ({found.state})"
         return [Check("manager", False, f"{where} is {what}", "point docker.manager at a manager", blocks=DEPLOY)]
-    nodes = swarm.nodes()
+    answers = Check("manager", True, f"{where} answers and manages the swarm")
+    try:
+        nodes = swarm.nodes()
+    except DockerException as error:  # `docker info` still answers a swarm without a leader; its lists do not
+        said = f"{where} cannot list the nodes: {last_error_line(error)}"
+        fix = "bring managers back: without a majority the swarm has no leader and takes no change"
+        return [answers, Check("quorum", False, said, fix, blocks=DEPLOY)]
     ready = [n for n in nodes if n.state == "ready"]
     managers = [n for n in nodes if n.role == "manager"]
     reachable = [n for n in managers if n.reachability == "reachable"]
     quorum = len(reachable) > len(managers) // 2
     engines_seen = ", ".join(f"{n.hostname} {n.engine}" for n in nodes)
     checks = [
-        Check("manager", True, f"{where} answers and manages the swarm"),
+        answers,
         Check("nodes", len(ready) == len(nodes), f"{len(ready)} of {len(nodes)} ready", "see `inv status`", blocks=""),
         Check(
             "quorum",

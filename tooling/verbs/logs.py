@@ -7,8 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from tooling.core.errors import ToolError
-from tooling.engine.client import last_error_line
+from tooling.core.errors import ToolError, last_error_line
 from tooling.engine.containers import require_container
 
 if TYPE_CHECKING:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tooling.core.errors import ToolError
+from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import Settings
-from tooling.engine.client import last_error_line
 from tooling.engine.containers import labels, require_container
 
 if TYPE_CHECKING:

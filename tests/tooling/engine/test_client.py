@@ -4,7 +4,8 @@ import pytest
 from python_on_whales.exceptions import DockerException
 
 from tests.tooling.fakes import docker_error
-from tooling.engine.client import inspect, last_error_line
+from tooling.core.errors import last_error_line
+from tooling.engine.client import inspect
 
 
 @pytest.mark.parametrize("task", ["build", "run", "status", "clean", "logs", "doctor"])

@@ -9,26 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.tooling.fakes import FakeImage, docker_error
-from tests.tooling.replay import Recorded
-from tooling.core.settings import REVISION_LABEL
+from tests.tooling.engine.conftest import MANAGER
+from tests.tooling.fakes import docker_error
 from tooling.core.waiting import wait_until
-
-MANAGER = "ssh://deploy@node1"
-HEAD = "1234567" + "0" * 33
-
-
-@pytest.fixture
-def manager(fake_docker, monkeypatch):
-    """docker.manager set, its engine a swarm manager with the recorded stack `rec` deployed."""
-    monkeypatch.setenv("INVOKE_DOCKER_MANAGER", MANAGER)
-    monkeypatch.setenv("INVOKE_DOCKER_STACK", "rec")
-    monkeypatch.setenv("INVOKE_DOCKER_REGISTRY", "127.0.0.1:5001/team")
-    monkeypatch.setattr("tooling.engine.git.head", lambda: HEAD)
-    monkeypatch.setattr("tooling.engine.git.dirty", lambda: False)
-    fake_docker.remote.recorded = Recorded("engine-20.10", "converged")
-    fake_docker.images["flask-service:latest"] = FakeImage(["flask-service:latest"], {REVISION_LABEL: HEAD})
-    return fake_docker.remote
 
 
 def asked(fake):
@@ -119,40 +102,6 @@ def test_an_undeploy_goes_to_the_manager(manager, fake_docker, inv):
     ]
 
 
-def test_the_doctor_checks_the_swarm_on_the_manager(manager, fake_docker, inv):
-    fake_docker.images["python:3.13-slim"] = FakeImage(["python:3.13-slim"])
-    manager.image = type(
-        "Images",
-        (),
-        {
-            "pull": lambda self, ref, quiet=True: (_ for _ in ()).throw(
-                docker_error(f"manifest for {ref} not found: manifest unknown")
-            )
-        },
-    )()
-    result = inv("doctor")
-    assert f"ok    manager        {MANAGER} answers and manages the swarm" in result.out
-    assert "ok    nodes          1 of 1 ready" in result.out
-    assert "ok    quorum         1 of 1 managers reachable" in result.out
-    assert "ok    engines        vm 20.10.24+dfsg1" in result.out
-    assert "ok    registry (manager) 127.0.0.1:5001/team answers the manager" in result.out
-    assert "stack port" not in result.out, "this machine's ports say nothing of the nodes'"
-
-
-def test_a_node_lost_shows_in_the_doctor_and_a_lost_quorum_blocks_deploys(manager, fake_docker, inv):
-    fake_docker.images["python:3.13-slim"] = FakeImage(["python:3.13-slim"])
-    manager.image = type("Images", (), {"pull": lambda self, ref, quiet=True: None})()
-    node = manager.recorded.objects["nodes"][0]
-    follower = {**node, "ID": "other", "Status": {"State": "down", "Addr": "10.0.0.9"},
-                "ManagerStatus": {"Reachability": "unreachable", "Addr": "10.0.0.9:2377"}}  # fmt: skip
-    manager.recorded.objects["nodes"] += [follower, {**follower, "ID": "third"}]
-    result = inv("doctor")
-    assert result.code == 1
-    assert "warn  nodes          1 of 3 ready" in result.out
-    assert "FAIL  quorum         1 of 3 managers reachable" in result.out
-    assert result.err.strip() == "error: 1 problem(s) block `inv deploy`: quorum"
-
-
 @pytest.mark.parametrize(
     ("said", "fix"),
     [
@@ -166,7 +115,7 @@ def test_a_node_lost_shows_in_the_doctor_and_a_lost_quorum_blocks_deploys(manage
 )
 def test_a_manager_that_does_not_answer_is_one_line_with_the_likely_fix(manager, inv, said, fix):
     manager.version = lambda: (_ for _ in ()).throw(docker_error(f"error during connect: {said}"))
-    for task in (["deploy"], ["rollback"], ["undeploy"], ["status"], ["logs", "--stack"]):
+    for task in (["deploy"], ["rollback"], ["undeploy"], ["status"], ["logs", "--stack"], ["top", "--once"]):
         result = inv(*task)
         assert result.code == 1, task
         (line,) = result.err.strip().splitlines()
