@@ -103,7 +103,8 @@ class Metrics:
         build_info.labels(version, revision).set(1)
         # (method, route, status) -> [requests, seconds, requests per bucket] since the last flush.
         self._tallies: dict[tuple[str, str, str], list[Any]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the tallies: held for a request's three additions
+        self._writing = threading.Lock()  # a flush, from taking the tallies to their last write
         self._flushing = False  # whether this process has its flusher (a fork has none)
         self._failed = False  # a failure to write was logged: later ones are not
         self.log = log or logging.getLogger(__name__)
@@ -136,16 +137,20 @@ class Metrics:
 
     def flush(self) -> None:
         """The tallies into the client's values (its files, in multiprocess mode), and start anew.
-        Each (method, route, status) seen costs a few writes, however many requests it counts."""
-        with self._lock:
-            tallies, self._tallies = self._tallies, {}
-        for (method, route, status), (count, seconds, buckets) in tallies.items():
-            self.requests.labels(method, route, status).inc(count)
-            histogram = self.duration.labels(method, route)
-            histogram._sum.inc(seconds)
-            for index, observed in enumerate(buckets):
-                if observed:
-                    histogram._buckets[index].inc(observed)
+        Each (method, route, status) seen costs a few writes, however many requests it counts.
+
+        One flush at a time, to its last write: the exit's flush waits for the thread's, which
+        would otherwise be frozen halfway by the interpreter's end with the counts it took."""
+        with self._writing:
+            with self._lock:  # requests wait only for the swap, never for the writes
+                tallies, self._tallies = self._tallies, {}
+            for (method, route, status), (count, seconds, buckets) in tallies.items():
+                self.requests.labels(method, route, status).inc(count)
+                histogram = self.duration.labels(method, route)
+                histogram._sum.inc(seconds)
+                for index, observed in enumerate(buckets):
+                    if observed:
+                        histogram._buckets[index].inc(observed)
 
     def _start_flushing(self) -> None:
         self._flushing = True
@@ -167,6 +172,7 @@ class Metrics:
         """In a new process (a gunicorn worker forked from the master): no flusher yet, nothing tallied."""
         self._flushing = False
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         self._tallies = {}
 
     def middleware(self, wsgi_app: WSGIApplication, log: logging.Logger) -> WSGIApplication:

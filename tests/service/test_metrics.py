@@ -5,6 +5,7 @@ tests/container read those.)"""
 
 import json
 import random
+import threading
 import time
 
 import pytest
@@ -199,3 +200,31 @@ def test_a_forked_worker_starts_with_nothing_tallied_and_a_flusher_of_its_own(re
     assert recorder._flushing, "the first request starts the flusher"
     recorder.forked()  # as os.register_at_fork calls it in the child
     assert not recorder._flushing and recorder._tallies == {}
+
+
+def test_a_flush_waits_for_the_one_under_way_so_a_worker_exit_loses_nothing(registry, monkeypatch):
+    """The exit's flush must not find the tallies taken by the flusher thread and return before
+    they are written: the interpreter's end would freeze that thread with them."""
+    recorder = metrics.Metrics(registry)
+    recorder._flushing = True  # no flusher thread of its own: this test plays both flushes
+    recorder.tally(("GET", "/test", "200"), 0.001)
+    writing, go_on = threading.Event(), threading.Event()
+    labels = recorder.requests.labels
+
+    def slow_labels(*values):
+        writing.set()
+        go_on.wait(5)
+        return labels(*values)
+
+    monkeypatch.setattr(recorder.requests, "labels", slow_labels)
+    thread = threading.Thread(target=recorder.flush)
+    thread.start()
+    assert writing.wait(5), "the first flush took the tallies and writes them"
+    exiting = threading.Thread(target=recorder.flush)
+    exiting.start()
+    exiting.join(0.3)
+    assert exiting.is_alive(), "the exit's flush waits for the one under way"
+    go_on.set()
+    thread.join(5)
+    exiting.join(5)
+    assert count(registry, "GET", "/test", "200") == 1
