@@ -1,4 +1,4 @@
-"""Push, deploy, update, a broken release, rollback, the lock and slow clients, on this engine's
+"""Push, deploy, update, a broken release, rollback and the lock, on this engine's
 swarm and a real registry, under constant traffic from the host through the edge.
 
 Each test asks for the state it needs (`checkout.serve("v1", "v2")`: v2 serving with v1 before it
@@ -11,9 +11,6 @@ import hashlib
 import os
 import re
 import signal
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -98,7 +95,12 @@ def test_an_update_drops_no_request_and_passes_its_analysis(checkout: Checkout, 
         deployed = checkout.inv("deploy")
     assert deployed.returncode == 0, deployed.stderr
     *_, took, judged, _ = deployed.stdout.strip().splitlines()
-    report(f"update v1 -> v2 under load: {load.summary()}, {load.seconds:.0f}s in all, analysis included; {took}")
+    converged = re.search(r"healthy, (\d+)s after the deploy began", deployed.stdout)
+    assert converged, deployed.stdout
+    report(
+        f"update v1 -> v2 under load: {load.summary()}, converged in {converged.group(1)}s,"
+        f" {load.seconds:.0f}s in all, analysis included; {took}"
+    )
     report(f"a healthy release under load: {judged}")
     assert took.startswith("took: to Swarm "), took
     assert re.fullmatch(r"judged by its own traffic: 0\.0% 5xx over \d+ requests in \d+s, passed", judged), judged
@@ -161,40 +163,6 @@ def test_a_second_deploy_while_one_runs_is_refused_and_ctrl_c_lets_go(checkout: 
     again = checkout.inv("deploy", "--image", release.digest)  # waits for what Swarm went on with
     assert again.returncode == 0, again.stderr
     assert checkout.serving() == release.digest
-
-
-def test_slow_clients_at_the_edge_do_not_stop_normal_requests(checkout: Checkout, report):
-    checkout.serve("v1")
-    port = int(checkout.url.rsplit(":", 1)[1])
-    stop = threading.Event()
-
-    def slow_client() -> None:
-        """A header line every 2 s, never finishing; when cut, it comes back."""
-        while not stop.is_set():
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-                    conn.sendall(b"GET /test HTTP/1.1\r\nHost: x\r\n")
-                    while not stop.wait(2):
-                        conn.sendall(b"X-Slow: 1\r\n")
-            except OSError:
-                stop.wait(0.5)
-
-    clients = [threading.Thread(target=slow_client, daemon=True) for _ in range(200)]
-    for client in clients:
-        client.start()
-    answered = failed = 0
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            try:
-                answered += http("GET", f"{checkout.url}/test", timeout=10).status == 200
-            except OSError:
-                failed += 1
-            time.sleep(0.1)
-    finally:
-        stop.set()
-    report(f"200 slow clients for 30 s: {answered} normal requests answered, {failed} failed")
-    assert answered > 100 and failed == 0
 
 
 @pytest.mark.parametrize("case", ["registry down", "not logged in", "unknown digest"])
