@@ -10,6 +10,7 @@ import prometheus_client  # noqa: F401 - imported before any test sets PROMETHEU
 import pytest
 
 from tooling.core.settings import ROOT
+from tooling.models import analysis
 
 CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 VARIABLES = (
@@ -124,7 +125,8 @@ def test_metrics_are_on_by_default_on_a_port_of_their_own(monkeypatch, metrics_d
     (metrics_dir / "counter_123.db").write_bytes(b"a previous run")
     (metrics_dir / "notes.txt").write_text("not ours")
     config = load(monkeypatch)
-    assert config["METRICS_PORT"] == 9464 and config["exporter"] is not None
+    # The port the tasks ask each replica on (tooling/models/analysis.py) is the server's default.
+    assert config["METRICS_PORT"] == analysis.METRICS_PORT and config["exporter"] is not None
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(metrics_dir)
     assert sorted(p.name for p in metrics_dir.iterdir()) == ["notes.txt"], "emptied of metric files, before any worker"
 

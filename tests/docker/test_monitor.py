@@ -9,6 +9,7 @@ import pytest
 from invoke.util import yaml
 
 from tooling.core.settings import ROOT, STACK_FILE
+from tooling.models import analysis
 
 MONITOR = ROOT / "docker" / "monitor"
 
@@ -59,7 +60,9 @@ def test_every_target_is_scraped_every_five_seconds_and_given_up_before_the_next
     assert all("scrape_interval" not in j for j in config()["scrape_configs"]), "no job scrapes at its own pace"
 
 
-@pytest.mark.parametrize(("name", "dns_name", "port"), [("web", "tasks.web", 9464), ("edge", "tasks.edge", 9113)])
+@pytest.mark.parametrize(
+    ("name", "dns_name", "port"), [("web", "tasks.web", analysis.METRICS_PORT), ("edge", "tasks.edge", 9113)]
+)
 def test_replicas_are_found_through_swarms_dns(name, dns_name, port):
     (discovery,) = job(name)["dns_sd_configs"]
     assert discovery["names"] == [dns_name]
