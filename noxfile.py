@@ -102,5 +102,5 @@ def cluster(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark our image against the tutorial's, side by side; prints a table and draws it (not a check)."""
-    install(session, "tasks", "bench")
+    install(session, "service", "tasks", "bench")  # the service's own for `-- app-cost`
     session.run("python", "-m", "bench", *session.posargs)
