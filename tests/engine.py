@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -122,12 +122,21 @@ def start_test_services(
         started = run_service(client, named, progress, role="test", envs=envs, extra_labels=extra)
         return Running(started.container, published_url(started.container))
 
-    with terminal(config), LiveLine() as shown, ThreadPoolExecutor(max(1, len(wanted))) as pool:
-        futures = {name: pool.submit(start, name, envs, shown) for name, envs in wanted.items()}
-        wait(futures.values())
+    futures: dict[str, Future[Running]] = {}
+
+    def started() -> list[Running]:
+        return [f.result() for f in futures.values() if f.done() and not f.cancelled() and f.exception() is None]
+
+    try:
+        with terminal(config), LiveLine() as shown, ThreadPoolExecutor(max(1, len(wanted))) as pool:
+            futures.update({name: pool.submit(start, name, envs, shown) for name, envs in wanted.items()})
+            wait(futures.values())
+    except BaseException:  # Ctrl-C: leaving the pool waited for what it had begun; none of it stays
+        remove(client, *started())
+        raise
     failed = next((f.exception() for f in futures.values() if f.exception() is not None), None)
     if failed is not None:
-        remove(client, *(f.result() for f in futures.values() if f.exception() is None))
+        remove(client, *started())
         raise failed
     return {name: future.result() for name, future in futures.items()}
 

@@ -66,8 +66,10 @@ def fleet(
         found.churn = Churn(Running(restarts, url(restarts)), RESTARTING_WORKERS).start()
     try:
         found.running = start_test_services(docker_client, settings, image, pytestconfig, wanted)
-    except ToolError as error:
+    except BaseException as error:  # a container that would not start, or Ctrl-C: the two above go too
         remove(docker_client, *[Running(c, "") for c in found.extra])
+        if not isinstance(error, ToolError):
+            raise
         pytest.fail(f"{error.details}\n{error.message}".strip(), pytrace=False)
     yield found
     remove(docker_client, *found.running.values(), *[Running(c, "") for c in found.extra])
