@@ -14,7 +14,8 @@ MONITOR = f"{REGISTRY}/flask-service-monitor@sha256:" + "f" * 64
 
 
 def running(image, n):
-    return Task(id=f"{image[-3:]}-{n}", node="n1", image=image, state="running", desired="running")
+    address = {"flask-service_backend": f"10.0.0.{n}"}  # on the stack's network
+    return Task(id=f"{image[-3:]}-{n}", node="n1", image=image, state="running", desired="running", networks=address)
 
 
 def web(*tasks, image=V2, update=None, ended=()):

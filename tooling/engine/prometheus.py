@@ -113,3 +113,10 @@ def watch(monitor: Monitor, addresses: list[str], seconds: int, progress: Progre
 
     wait_until(over, timeout=seconds + 30, interval=min(5.0, seconds / 2))
     return seen
+
+
+def scraped(monitor: Monitor, addresses: list[str]) -> int:
+    """How many of the replicas at ``addresses`` the monitor read at its last scrape: none counted
+    and none seen are not the same thing."""
+    (up,) = monitor.by("instance", analysis.SCRAPED.format(instances=analysis.instances(addresses)))
+    return len(up)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 # What the app exports (service/metrics.py), as PromQL over the replicas at ``{instances}``.
 REQUESTS = 'sum by (instance) (http_server_requests_total{{job="web", instance=~"{instances}"}})'
 ERRORS = 'sum by (instance) (http_server_requests_total{{job="web", status=~"5..", instance=~"{instances}"}})'
+# The replicas at ``{instances}`` whose last scrape answered.
+SCRAPED = 'up{{job="web", instance=~"{instances}"}} == 1'
 METRICS_PORT = 9464  # where each replica's gunicorn master serves them (docker/gunicorn.conf.py)
 
 
@@ -33,6 +35,8 @@ class Judgement:
     seconds: float
     enough: bool  # at least the minimum number of requests to judge by
     passed: bool
+    replicas: int = 0  # the new release's replicas...
+    scraped: int = 0  # ...and how many of them the monitor could read at the end
 
     @property
     def ratio(self) -> float:
@@ -42,8 +46,17 @@ class Judgement:
         return f"{self.ratio:.1%} 5xx over {self.requests} requests in {self.seconds:.0f}s"
 
 
-def judge(requests: int, errors: int, seconds: float, *, min_requests: int, max_ratio: float) -> Judgement:
+def judge(
+    requests: int,
+    errors: int,
+    seconds: float,
+    *,
+    min_requests: int,
+    max_ratio: float,
+    replicas: int = 0,
+    scraped: int = 0,
+) -> Judgement:
     """Too little traffic to judge is a pass (with a warning, said by the caller), never a failure."""
     enough = requests >= min_requests
     passed = not enough or errors / requests <= max_ratio
-    return Judgement(requests, errors, seconds, enough, passed)
+    return Judgement(requests, errors, seconds, enough, passed, replicas, scraped)

@@ -46,9 +46,14 @@ class Deployed:
         if found is None:
             return "not judged by its traffic (--no-analysis)"
         if not found.enough:
+            unseen = (
+                f"; the monitor reads {found.scraped} of its {found.replicas} replicas: see `inv top`"
+                if found.scraped < found.replicas
+                else ""
+            )
             return (
                 f"warning: too little traffic to judge it ({found.requests} requests in {found.seconds:.0f}s, "
-                f"fewer than docker.analysis_min_requests, {settings.analysis_min_requests}): passed unjudged"
+                f"fewer than docker.analysis_min_requests, {settings.analysis_min_requests}){unseen}: passed unjudged"
             )
         return f"judged by its own traffic: {found.figures()}, {'passed' if found.passed else 'FAILED'}"
 
@@ -183,6 +188,7 @@ def _judge(engines: Engines, settings: Settings, release: Release, progress: Pro
     try:
         with prometheus.monitor(engines.manager, settings.stack, release.monitor, settings.project) as monitor:
             requests, errors, seconds = prometheus.watch(monitor, addresses, settings.analysis_seconds, progress)
+            seen = prometheus.scraped(monitor, addresses)
     except (KeyboardInterrupt, ToolError) as error:  # Ctrl-C, or a monitor that does not answer
         engines.history.record(settings.stack, release, holder(), settings.project)
         why = "interrupted" if isinstance(error, KeyboardInterrupt) else error.message
@@ -192,7 +198,13 @@ def _judge(engines: Engines, settings: Settings, release: Release, progress: Pro
             code=130 if isinstance(error, KeyboardInterrupt) else 1,
         ) from None
     return judge(
-        requests, errors, seconds, min_requests=settings.analysis_min_requests, max_ratio=settings.max_error_ratio
+        requests,
+        errors,
+        seconds,
+        min_requests=settings.analysis_min_requests,
+        max_ratio=settings.max_error_ratio,
+        replicas=len(current),
+        scraped=seen,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from typing import Any
 
@@ -42,6 +43,10 @@ class FakePrometheus:
         for key, vector in self.vectors.items():
             if key in expression:
                 return vector
+        if expression.startswith("up{"):  # every replica asked for answered its last scrape
+            asked = re.search(r'instance=~"([^"]*)"', expression)
+            instances = asked.group(1).replace("[.]", ".").split("|") if asked else []
+            return [{"metric": {"instance": i}, "value": [0, "1"]} for i in instances if i]
         counts = self.errors if 'status=~"5.."' in expression else self.requests
         value = counts.pop(0) if len(counts) > 1 else counts[0]
         return [{"metric": {"instance": "10.0.0.7:9464"}, "value": [0, str(value)]}]

@@ -51,7 +51,19 @@ def test_too_little_traffic_to_judge_is_a_pass_with_a_warning(cluster, inv, fake
         "warning: too little traffic to judge it (40 requests in 10s, fewer than docker.analysis_min_requests, 100)"
         in result.out.splitlines()[-2]
     )
+    assert "the monitor reads" not in result.out, "it read every replica: the traffic was just low"
     assert history.records[0].release.web == V2
+
+
+def test_too_little_traffic_from_replicas_the_monitor_cannot_read_says_so(cluster, inv, fake_docker):
+    swarm, _ = cluster
+    swarm.script = SERVED
+    fake_docker.prometheus.vectors["up{"] = []  # no scrape of the new replicas answered
+    result = inv("deploy")
+    assert result.code == 0, result.err
+    warning = result.out.splitlines()[-2]
+    assert warning.startswith("warning: too little traffic to judge it (0 requests in 30s"), warning
+    assert warning.endswith("; the monitor reads 0 of its 2 replicas: see `inv top`: passed unjudged"), warning
 
 
 def test_a_rollback_reports_its_traffic_and_never_rolls_back_again(cluster, inv, fake_docker):
