@@ -4,6 +4,7 @@ it into one line, and the one line of a docker error that says what happened."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,8 +13,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Lines the CLI adds to its errors that never say what went wrong.
 _NOISE = ("DEPRECATED", "Install the buildx", "https://docs.docker.com/go/buildx")
-# The docker CLI's global options that take a value, left out when a failed command is named.
-_GLOBAL_OPTIONS = {"--config", "--context", "-c", "--host", "-H", "--log-level", "-l"}
+# The docker CLI's global options that take a value (the others are flags), left out when a failed
+# command is named.
+_VALUED = {"--config", "--context", "-c", "--host", "-H", "--log-level", "-l", "--tlscacert", "--tlscert", "--tlskey"}
 
 
 class ToolError(Exception):
@@ -46,27 +48,28 @@ def exits_cleanly(task: F) -> F:
             raise Exit("interrupted", code=130) from None
         except Exception as error:
             command = getattr(error, "docker_command", None)  # python-on-whales' DockerException
-            if not isinstance(command, list):
+            if not isinstance(command, list) or os.environ.get("INVOKE_DEBUG"):
                 raise
             # A docker command failed where nothing expected it to (the swarm lost its leader, an
-            # SSH connection dropped): what the engine said, not a traceback.
+            # SSH connection dropped): what the engine said, not a traceback (INVOKE_DEBUG=1 shows it).
             said = f"`{_named(command)}` failed: {last_error_line(error)}"
-            raise Exit(f"error: {said}; `inv doctor` checks the engine and the swarm", code=1) from None
+            raise Exit(f"error: {said}; `inv doctor` says what the engine can do", code=1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _named(command: list[str]) -> str:
-    """`docker node ls`: the command without the client's global options and their values."""
-    words, skip = [], False
-    for word in command[1:]:
-        if skip or word in _GLOBAL_OPTIONS:
-            skip = not skip and word in _GLOBAL_OPTIONS
-            continue
+    """`docker node ls`: the subcommand's words, after the client's global options, up to its own."""
+    words = command[1:]
+    at = 0
+    while at < len(words) and words[at].startswith("-"):
+        at += 2 if words[at] in _VALUED else 1  # `--host=x` and flags are one word
+    named = []
+    for word in words[at:]:
         if word.startswith("-"):
             break
-        words.append(word)
-    return " ".join(["docker", *words])
+        named.append(word)
+    return " ".join(["docker", *named])
 
 
 def last_error_line(error: Any, limit: int = 240) -> str:

@@ -115,8 +115,11 @@ def watch(monitor: Monitor, addresses: list[str], seconds: int, progress: Progre
     return seen
 
 
-def scraped(monitor: Monitor, addresses: list[str]) -> int:
-    """How many of the replicas at ``addresses`` the monitor read at its last scrape: none counted
-    and none seen are not the same thing."""
-    (up,) = monitor.by("instance", analysis.SCRAPED.format(instances=analysis.instances(addresses)))
+def scraped(monitor: Monitor, addresses: list[str]) -> int | None:
+    """How many of the replicas at ``addresses`` the monitor read at its last scrape (none counted
+    and none seen are not the same thing); None when it cannot say, which judges nothing."""
+    try:
+        (up,) = monitor.by("instance", analysis.SCRAPED.format(instances=analysis.instances(addresses)))
+    except ToolError:
+        return None
     return len(up)

@@ -36,7 +36,7 @@ class Judgement:
     enough: bool  # at least the minimum number of requests to judge by
     passed: bool
     replicas: int = 0  # the new release's replicas...
-    scraped: int = 0  # ...and how many of them the monitor could read at the end
+    scraped: int | None = None  # ...and how many of them the monitor read at the end (None: not asked)
 
     @property
     def ratio(self) -> float:
@@ -54,7 +54,7 @@ def judge(
     min_requests: int,
     max_ratio: float,
     replicas: int = 0,
-    scraped: int = 0,
+    scraped: int | None = None,
 ) -> Judgement:
     """Too little traffic to judge is a pass (with a warning, said by the caller), never a failure."""
     enough = requests >= min_requests

@@ -47,8 +47,8 @@ class Deployed:
             return "not judged by its traffic (--no-analysis)"
         if not found.enough:
             unseen = (
-                f"; the monitor reads {found.scraped} of its {found.replicas} replicas: see `inv top`"
-                if found.scraped < found.replicas
+                f", and the monitor reads {found.scraped} of its {found.replicas} replicas (see `inv top`)"
+                if found.scraped is not None and found.scraped < found.replicas
                 else ""
             )
             return (
@@ -188,7 +188,7 @@ def _judge(engines: Engines, settings: Settings, release: Release, progress: Pro
     try:
         with prometheus.monitor(engines.manager, settings.stack, release.monitor, settings.project) as monitor:
             requests, errors, seconds = prometheus.watch(monitor, addresses, settings.analysis_seconds, progress)
-            seen = prometheus.scraped(monitor, addresses)
+            seen = prometheus.scraped(monitor, addresses) if requests < settings.analysis_min_requests else None
     except (KeyboardInterrupt, ToolError) as error:  # Ctrl-C, or a monitor that does not answer
         engines.history.record(settings.stack, release, holder(), settings.project)
         why = "interrupted" if isinstance(error, KeyboardInterrupt) else error.message

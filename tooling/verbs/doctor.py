@@ -192,9 +192,12 @@ def _manager(settings: Settings, engines: Engines) -> list[Check]:
     try:
         nodes = swarm.nodes()
     except DockerException as error:  # `docker info` still answers a swarm without a leader; its lists do not
-        said = f"{where} cannot list the nodes: {last_error_line(error)}"
-        fix = "bring managers back: without a majority the swarm has no leader and takes no change"
-        return [answers, Check("quorum", False, said, fix, blocks=DEPLOY)]
+        said = last_error_line(error)
+        if "does not have a leader" in said:
+            fix = "bring managers back: without a majority the swarm has no leader and takes no change"
+            return [answers, Check("quorum", False, f"{where} cannot list the nodes: {said}", fix, blocks=DEPLOY)]
+        fix = "try again; `docker node ls` on the manager shows what it says"
+        return [answers, Check("nodes", False, f"{where} did not list the nodes: {said}", fix, blocks=DEPLOY)]
     ready = [n for n in nodes if n.state == "ready"]
     managers = [n for n in nodes if n.role == "manager"]
     reachable = [n for n in managers if n.reachability == "reachable"]

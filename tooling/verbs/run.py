@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,8 +131,9 @@ def run_service(
     container = start_service(client, settings, dev=dev, role=role, envs=envs, extra_labels=extra_labels)
     try:
         seconds = wait_healthy(container, settings.health_timeout, progress)
-    except (ToolError, KeyboardInterrupt):
-        container.remove(force=True)  # nothing half-started is left for the next run to trip over
+    except BaseException:  # a ToolError, Ctrl-C, or the CLI killed by that same Ctrl-C
+        with contextlib.suppress(Exception):  # gone already is fine: the error that matters is the first
+            container.remove(force=True)  # nothing half-started is left for the next run to trip over
         raise
     return Started(container, seconds)
 

@@ -56,6 +56,18 @@ def test_a_swarm_without_a_leader_fails_the_quorum_in_the_doctor(manager, fake_d
     assert result.err.strip() == "error: 1 problem(s) block `inv deploy`: quorum"
 
 
+def test_nodes_the_manager_could_not_list_for_another_reason_are_not_called_a_lost_quorum(manager, fake_docker, inv):
+    fake_docker.images["python:3.13-slim"] = FakeImage(["python:3.13-slim"])
+    manager.recorded.refuse["node ls"] = "error during connect: read |0: unexpected EOF"
+    result = inv("doctor")
+    assert result.code == 1
+    assert f"FAIL  nodes          {MANAGER} did not list the nodes: error during connect: read |0: unexpected EOF" in (
+        result.out
+    )
+    assert "quorum" not in result.out
+    assert result.err.strip() == "error: 1 problem(s) block `inv deploy`: nodes"
+
+
 def test_a_docker_command_failing_where_none_was_expected_is_one_line(manager, inv):
     manager.recorded.refuse["service ls"] = NO_LEADER
     for task in (["status"], ["undeploy"], ["top", "--once"]):
@@ -63,5 +75,5 @@ def test_a_docker_command_failing_where_none_was_expected_is_one_line(manager, i
         assert result.code == 1, task
         (line,) = result.err.strip().splitlines()
         assert line.startswith("error: `docker service ls` failed: Error response from daemon: "), (task, line)
-        assert line.endswith("; `inv doctor` checks the engine and the swarm"), line
+        assert line.endswith("; `inv doctor` says what the engine can do"), line
         assert "Traceback" not in result.out + result.err

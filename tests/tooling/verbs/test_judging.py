@@ -63,7 +63,7 @@ def test_too_little_traffic_from_replicas_the_monitor_cannot_read_says_so(cluste
     assert result.code == 0, result.err
     warning = result.out.splitlines()[-2]
     assert warning.startswith("warning: too little traffic to judge it (0 requests in 30s"), warning
-    assert warning.endswith("; the monitor reads 0 of its 2 replicas: see `inv top`: passed unjudged"), warning
+    assert warning.endswith(", and the monitor reads 0 of its 2 replicas (see `inv top`): passed unjudged"), warning
 
 
 def test_a_rollback_reports_its_traffic_and_never_rolls_back_again(cluster, inv, fake_docker):
