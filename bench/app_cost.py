@@ -1,7 +1,7 @@
 """What a request costs the app itself, in-process, metrics on against off: the app called through
 WSGI, no server, no network, so that a few microseconds show that the full benchmark cannot resolve.
 
-    nox -s bench -- app-cost          # python -m bench app-cost: 6 alternated processes of 20,000
+    nox -s bench -- app-cost          # python -m bench app-cost: 10 alternated processes of 20,000
                                       # calls each, medians, in µs
 
 Each process builds the app as gunicorn's worker does (metrics on: PROMETHEUS_MULTIPROC_DIR set to a
@@ -46,7 +46,7 @@ def one_process() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench app-cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", type=int, default=6, help="alternated processes, each subject")
+    parser.add_argument("--processes", type=int, default=10, help="alternated processes, each subject")
     parser.add_argument("--one", choices=["on", "off"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:

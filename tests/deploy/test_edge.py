@@ -17,6 +17,7 @@ from tooling.engine.client import cli
 
 def test_a_request_is_followed_from_the_edge_to_the_replica_by_its_id(checkout: Checkout):
     checkout.serve("v1")
+    # The answer's X-Request-ID is the replica's: the app sends back the id it was handed.
     given = http("GET", f"{checkout.url}/test", headers={"X-Request-ID": "lb-7f3a 2026/11/30"})
     assert given.status == 200
     assert given.headers["X-Request-ID"] == "lb-7f3a 2026/11/30", "a load balancer's id is kept as sent"

@@ -57,9 +57,10 @@ class Cadence:
 # the rollback for `monitor` seconds: reported about 35 s after `inv deploy` began
 # (docs/deploying.md). A replica slower to start than 5 s is still seen healthy at its first
 # answered check; only its failures count from then on. The price of the short monitor: a release
-# that turns unhealthy more than about 5 s after its replicas first pass (it would take 20 s of
-# failed checks to show) is no longer Swarm's to roll back; Swarm restarts its replicas instead,
-# and what it answers meanwhile is the analysis' to judge (docs/deploying.md).
+# whose replicas pass their first check and fail later (two failed checks 10 s apart outlast the
+# 5 s watch) is no longer Swarm's to roll back, only one that never turns healthy or crashes in
+# the watch. Swarm restarts such replicas instead, and what they answer meanwhile is the analysis'
+# to judge (docs/deploying.md).
 STARTING_FAST = Cadence(start_interval=1, start_period=5, interval=10, retries=2, timeout=3, monitor=5)
 
 
