@@ -23,6 +23,7 @@ from tooling.core.waiting import Progress, wait_until
 from tooling.engine.client import cli
 from tooling.engine.containers import labels
 from tooling.models import analysis
+from tooling.models.plan import network
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -73,7 +74,7 @@ def monitor(client: DockerClient, stack: str, image: str, project: str) -> Itera
     name = f"{stack}-probe-{os.getpid()}-{int(time.time() * 1000) % 100000}"
     try:
         cli(
-            client, "run", "--detach", "--rm", "--name", name, "--network", f"{stack}_backend",
+            client, "run", "--detach", "--rm", "--name", name, "--network", network(stack),
             *[f"--label={key}={value}" for key, value in labels(project, "probe").items()],
             "--entrypoint", "sleep", image, str(PROBE_SECONDS),
         )  # fmt: skip

@@ -13,9 +13,14 @@ SCRAPED = 'up{{job="web", instance=~"{instances}"}} == 1'
 METRICS_PORT = 9464  # where each replica's gunicorn master serves them (docker/gunicorn.conf.py)
 
 
+def instance(address: str) -> str:
+    """The replica at ``address`` as the monitor names it: where its metrics are scraped."""
+    return f"{address}:{METRICS_PORT}"
+
+
 def instances(addresses: list[str]) -> str:
     """A PromQL regex that matches the replicas at ``addresses`` as the monitor names them."""
-    return "|".join(f"{address.replace('.', '[.]')}:{METRICS_PORT}" for address in sorted(addresses))
+    return "|".join(instance(address).replace(".", "[.]") for address in sorted(addresses))
 
 
 def grown(before: dict[str, float], after: dict[str, float]) -> int:

@@ -17,6 +17,12 @@ SECRET_TARGET = "secret_key"
 START_INTERVAL_COMPOSE = "3.12"  # the first Compose file version whose healthcheck has start_interval
 
 
+def network(stack: str) -> str:
+    """The stack's attachable network (docker/stack.yml's `backend`): the replicas, the edges, the
+    monitor, and the tasks' probe that asks it."""
+    return f"{stack}_backend"
+
+
 @dataclass(frozen=True)
 class Secret:
     name: str  # carries a hash of the value: a Docker secret cannot change in place

@@ -182,9 +182,9 @@ def roll_out(engines: Engines, settings: Settings, release: Release, progress: P
 
 def _judge(engines: Engines, settings: Settings, release: Release, progress: Progress) -> Judgement:
     """``release``'s own traffic for docker.analysis_seconds, from the stack's monitor."""
-    network = f"{settings.stack}_backend"
+    backend = plans.network(settings.stack)
     current = engines.swarm.tasks(f"{settings.stack}_web", "_up-to-date=true", "desired-state=running")
-    addresses = [task.networks[network] for task in current if network in task.networks]
+    addresses = [task.networks[backend] for task in current if backend in task.networks]
     try:
         with prometheus.monitor(engines.manager, settings.stack, release.monitor, settings.project) as monitor:
             requests, errors, seconds = prometheus.watch(monitor, addresses, settings.analysis_seconds, progress)

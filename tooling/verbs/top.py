@@ -12,7 +12,8 @@ from tooling.core.errors import ToolError
 from tooling.core.terminal import table
 from tooling.engine import prometheus
 from tooling.models import metrics
-from tooling.models.analysis import METRICS_PORT
+from tooling.models.analysis import instance
+from tooling.models.plan import network
 from tooling.models.release import short
 from tooling.models.swarm import Task
 
@@ -45,7 +46,7 @@ def watching(engines: Engines, settings: Settings) -> Iterator[Callable[[], str]
 
 def draw(stack: str, tasks: list[Task], found: dict[str, metrics.Figures], revisions: dict[str, str]) -> str:
     """A row per release (its replicas summed), then one per replica."""
-    network = f"{stack}_backend"
+    backend = network(stack)
     releases: dict[str, list[Task]] = {}
     for task in sorted(tasks, key=lambda t: t.slot or 0):
         releases.setdefault(task.image, []).append(task)
@@ -53,7 +54,7 @@ def draw(stack: str, tasks: list[Task], found: dict[str, metrics.Figures], revis
     for image, replicas in releases.items():
         revision = revisions.get(image.rsplit("@", 1)[-1], "")
         name = short(image) + (f" (rev {revision[:7]})" if revision and revision != "unknown" else "")
-        each = [found.get(f"{t.networks.get(network, '')}:{METRICS_PORT}", metrics.Figures()) for t in replicas]
+        each = [found.get(instance(t.networks.get(backend, "")), metrics.Figures()) for t in replicas]
         total = metrics.Figures()
         for figures in each:
             total = total.add(figures)
