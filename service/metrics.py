@@ -106,7 +106,7 @@ class Metrics:
         self._lock = threading.Lock()  # the tallies: held for a request's three additions
         self._writing = threading.Lock()  # a flush, from taking the tallies to their last write
         self._flushing = False  # whether this process has its flusher (a fork has none)
-        self._failed = False  # a failure to write was logged: later ones are not
+        self._logged: set[str] = set()  # what failed and was logged, once: later failures are not
         self.log = log or logging.getLogger(__name__)
         mine = weakref.ref(self)  # a registration holds no app alive (the tests make many)
         os.register_at_fork(after_in_child=lambda: _forked(mine()))
@@ -164,9 +164,14 @@ class Metrics:
         try:
             self.flush()
         except Exception:
-            if not self._failed:
-                self._failed = True
+            if self._first_failure("writing the counts"):
                 self.log.exception("metrics: writing the counts failed; later failures are not logged")
+
+    def _first_failure(self, what: str) -> bool:
+        """Whether this is the first time ``what`` failed: only that one is logged."""
+        first = what not in self._logged
+        self._logged.add(what)
+        return first
 
     def forked(self) -> None:
         """In a new process (a gunicorn worker forked from the master): no flusher yet, nothing tallied."""
@@ -175,7 +180,7 @@ class Metrics:
         self._writing = threading.Lock()
         self._tallies = {}
 
-    def middleware(self, wsgi_app: WSGIApplication, log: logging.Logger) -> WSGIApplication:
+    def middleware(self, wsgi_app: WSGIApplication) -> WSGIApplication:
         """``wsgi_app`` measured: from the request entering the app to its response starting.
 
         A WSGI middleware rather than Flask hooks (three of them, each looked up and called with a
@@ -184,19 +189,16 @@ class Metrics:
         fails the request.
         """
         record, clock = self.record, time.perf_counter
-        failed = False
 
         def measured(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
             started = clock()
 
             def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                nonlocal failed
                 try:
                     record(environ, status, started)
                 except Exception:
-                    if not failed:
-                        failed = True
-                        log.exception("metrics: recording a request failed; later failures are not logged")
+                    if self._first_failure("recording a request"):
+                        self.log.exception("metrics: recording a request failed; later failures are not logged")
                 return start_response(status, headers, exc_info)
 
             return wsgi_app(environ, start)
@@ -229,5 +231,5 @@ def init_app(app: Flask, registry: Any = None) -> Metrics:
     """Record ``app``'s metrics (into ``registry`` as well, when given: the tests read it there)."""
     metrics = Metrics(registry, version=app.config["VERSION"], revision=app.config["REVISION"], log=app.logger)
     app.extensions["metrics"] = metrics
-    app.wsgi_app = metrics.middleware(app.wsgi_app, app.logger)  # type: ignore[method-assign,assignment]
+    app.wsgi_app = metrics.middleware(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return metrics
