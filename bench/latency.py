@@ -7,22 +7,17 @@ allows, as the saturation runs are; the generator's own CPU is reported beside i
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 from typing import Any
 
 from bench.subjects import Variant
+from bench.throughput import nsenter_possible
 from tooling.core.settings import ROOT
 from tooling.engine.containers import url
 
 SHARES = (0.25, 0.50, 0.75)
-
-
-def in_namespace_possible() -> bool:
-    return os.geteuid() == 0 and bool(shutil.which("nsenter"))
 
 
 def at_rate(variant: Variant, n: int, rate: float, seconds: float, first_200: Any) -> dict[str, Any]:
@@ -32,19 +27,11 @@ def at_rate(variant: Variant, n: int, rate: float, seconds: float, first_200: An
         address = url(container)
         first_200(address)
         time.sleep(1)  # every worker up
-        command = [
-            sys.executable,
-            "-m",
-            "bench.rate",
-            f"{address}/test",
-            "--rate",
-            f"{rate:.0f}",
-            "--seconds",
-            f"{seconds:g}",
-        ]
-        if in_namespace_possible():
-            command = ["nsenter", "-t", str(container.state.pid), "-n", sys.executable, "-m", "bench.rate",
-                       "http://127.0.0.1:8000/test", "--rate", f"{rate:.0f}", "--seconds", f"{seconds:g}"]  # fmt: skip
+        generator = [sys.executable, "-m", "bench.rate", "--rate", f"{rate:.0f}", "--seconds", f"{seconds:g}"]
+        if nsenter_possible():
+            command = ["nsenter", "-t", str(container.state.pid), "-n", *generator, "http://127.0.0.1:8000/test"]
+        else:
+            command = [*generator, f"{address}/test"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=seconds + 60)
         found: dict[str, Any] = json.loads(done.stdout)
     finally:

@@ -27,6 +27,8 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from bench.load import percentile
+
 MAX_IN_FLIGHT = 2000  # beyond this the server is not keeping up at all: count the rest as errors
 
 
@@ -129,10 +131,8 @@ class Generator:
                 self.error("timeout", key.fileobj)  # type: ignore[arg-type]
 
     def report(self, elapsed: float) -> dict[str, object]:
-        ordered = sorted(self.latencies)
-
         def at(fraction: float) -> float:
-            return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 2) if ordered else -1.0
+            return round(percentile(self.latencies, fraction) * 1000, 2) if self.latencies else -1.0
 
         failed = sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
         return {
@@ -145,9 +145,7 @@ class Generator:
             "p50_ms": at(0.50),
             "p99_ms": at(0.99),
             "max_ms": at(1.0),
-            "late_p99_ms": round(sorted(self.lateness)[int(0.99 * (len(self.lateness) - 1))] * 1000, 2)
-            if self.lateness
-            else 0.0,
+            "late_p99_ms": round(percentile(self.lateness, 0.99) * 1000, 2) if self.lateness else 0.0,
         }
 
 

@@ -31,8 +31,13 @@ class Run:
     cpu_us: float | None  # the container's CPU time per request, when its cgroup is readable
 
 
+def nsenter_possible() -> bool:
+    """Whether a load can run inside a container's network namespace (root and nsenter here)."""
+    return os.geteuid() == 0 and bool(shutil.which("nsenter"))
+
+
 def in_namespace_possible() -> bool:
-    return os.geteuid() == 0 and bool(shutil.which("nsenter")) and bool(shutil.which("wrk"))
+    return nsenter_possible() and bool(shutil.which("wrk"))
 
 
 def method(connections: int, seconds: float) -> str:
