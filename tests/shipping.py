@@ -33,9 +33,10 @@ CHANGES: dict[str, tuple[str, str, str] | None] = {
 }
 
 
-def free_port() -> int:
+def free_port(host: str = "0.0.0.0") -> int:
+    """A port free on ``host`` now (another process may still take it before it is bound)."""
     with socket.socket() as probe:
-        probe.bind(("0.0.0.0", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 from collections.abc import Sequence
 
@@ -71,12 +70,6 @@ def ids(kind: str, run: str) -> list[str]:
     """Ids of the containers, networks, volumes or images (``kind``) carrying run ``run``'s label."""
     listing = ["ps", "-a"] if kind == "container" else [kind, "ls"]
     return docker(*listing, "--quiet", "--filter", f"label={RUN_LABEL}={run}").split()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def pid_alive(pid: int) -> bool:

@@ -35,11 +35,11 @@ from tests.cluster.engines import (
     Missing,
     address,
     docker,
-    free_port,
     last_line,
     wait_for_engines,
 )
 from tests.cluster.models import EDGE_PORT, NODES, Cluster, Node, Run
+from tests.shipping import free_port
 from tooling.core.terminal import LiveLine
 from tooling.core.waiting import Progress
 
@@ -159,7 +159,7 @@ def _start_node(run: Run, index: int, image: str, environment: dict[str, str], e
     volume = docker("volume", "create", *run.label_flags("node-storage"), f"{name}-docker")
     env = [f"--env={key}={value}" for key, value in {**environment, "NODE_NAME": name}.items()]
     for attempt in range(1, PORT_TRIES + 1):
-        ssh_port, published_edge = free_port(), free_port()
+        ssh_port, published_edge = free_port("127.0.0.1"), free_port("127.0.0.1")
         try:
             docker(
                 "run", "--detach", "--name", name, "--hostname", hostname, "--network", run.prefix,

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.cluster.engines import ClusterError, Missing, docker, free_port, on_node
+from tests.cluster.engines import ClusterError, Missing, docker, on_node
 from tests.cluster.models import Cluster, Run
+from tests.shipping import free_port
 from tooling.core.waiting import Progress, WaitTimeout, wait_until
 
 IMAGE = "registry:2"  # where Debian's docker-registry is not on PATH
