@@ -1,17 +1,21 @@
 """core/waiting.py: the one polling loop every wait of the tooling goes through."""
 
+from types import SimpleNamespace
+
 import pytest
 
+from tooling.core import waiting
 from tooling.core.errors import ToolError
 from tooling.core.waiting import WaitTimeout, wait_until
 
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Time that moves only when the loop sleeps."""
+    """Time that moves only when the loop sleeps. The loop's own clock, not the time module's: a
+    thread left by another test (a metrics flusher sleeping 0.25 s, say) would move that one too."""
     now = [0.0]
-    monkeypatch.setattr("time.monotonic", lambda: now[0])
-    monkeypatch.setattr("time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    fake = SimpleNamespace(monotonic=lambda: now[0], sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr(waiting, "time", fake)
     return now
 
 
