@@ -36,7 +36,7 @@ def test_a_release_with_no_traffic_passes_with_a_warning(checkout: Checkout):
     checkout.ship("v1")
     deployed = checkout.inv("deploy")
     assert deployed.returncode == 0, deployed.stderr
-    assert "\nwarning: too little traffic to judge it (0 requests in " in deployed.stdout
+    assert "\nwarning: too little traffic to judge it (0 requests in " in deployed.stdout, deployed.stdout
 
 
 def test_top_shows_the_release_and_each_replica_from_the_monitor(checkout: Checkout, report):

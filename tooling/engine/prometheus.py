@@ -4,7 +4,9 @@ It publishes no port, and `docker exec` cannot reach a container on another node
 go through a probe: a short-lived container of the monitor's own image (its `promtool` asks the API)
 started on the manager's engine, on the stack's attachable network, where the name `monitor`
 answers. The probe lives as long as the `with` block that holds it (and removes itself after ten
-minutes should this process be killed)."""
+minutes should this process be killed). The engine may refuse a probe, or an exec into it, once
+and grant it the next time (attaching to a stack's network just redeployed: moby/moby#41841), so
+each is tried a few times before the monitor is said not to answer."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ import json
 import os
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tooling.core.errors import ToolError, last_error_line
 from tooling.core.waiting import Progress, wait_until
@@ -30,6 +32,22 @@ if TYPE_CHECKING:
 
 URL = "http://monitor:9090"
 PROBE_SECONDS = 600  # a probe left by a killed process goes by itself after this
+TRIES, PAUSE = 3, 1.0  # each docker command of a look, and the seconds between its tries
+
+T = TypeVar("T")
+
+
+def patiently(call: Callable[[], T]) -> T:
+    """``call()``, tried again after PAUSE when the engine refuses it, TRIES times in all; the last
+    refusal (a DockerException) is the caller's to word."""
+    from python_on_whales.exceptions import DockerException
+
+    for _ in range(TRIES - 1):
+        try:
+            return call()
+        except DockerException:
+            time.sleep(PAUSE)
+    return call()
 
 
 @dataclass(frozen=True)
@@ -53,7 +71,7 @@ class Monitor:
         when = f"--time {at:.3f} " if at is not None else ""
         asked = [f"promtool query instant -o json {when}{URL} {shlex.quote(e)} && echo" for e in expressions]
         try:
-            said = cli(self.client, "exec", self.probe, "sh", "-c", " && ".join(asked))
+            said = patiently(lambda: cli(self.client, "exec", self.probe, "sh", "-c", " && ".join(asked)))
         except DockerException as error:
             raise ToolError(
                 f"the stack's monitor did not answer ({last_error_line(error)}); see `inv status`"
@@ -72,19 +90,30 @@ def monitor(client: DockerClient, stack: str, image: str, project: str) -> Itera
     from python_on_whales.exceptions import DockerException
 
     name = f"{stack}-probe-{os.getpid()}-{int(time.time() * 1000) % 100000}"
+
+    def remove() -> None:
+        with contextlib.suppress(DockerException):  # gone already: it removes itself when its sleep ends
+            cli(client, "rm", "--force", name)
+
+    def start() -> None:
+        try:
+            cli(
+                client, "run", "--detach", "--rm", "--name", name, "--network", network(stack),
+                *[f"--label={key}={value}" for key, value in labels(project, "probe").items()],
+                "--entrypoint", "sleep", image, str(PROBE_SECONDS),
+            )  # fmt: skip
+        except DockerException:
+            remove()  # refused at its start, it is left created: the next try takes its name
+            raise
+
     try:
-        cli(
-            client, "run", "--detach", "--rm", "--name", name, "--network", network(stack),
-            *[f"--label={key}={value}" for key, value in labels(project, "probe").items()],
-            "--entrypoint", "sleep", image, str(PROBE_SECONDS),
-        )  # fmt: skip
+        patiently(start)
     except DockerException as error:
         raise ToolError(f"cannot ask the monitor of {stack}: {last_error_line(error)}") from None
     try:
         yield Monitor(client, name)
     finally:
-        with contextlib.suppress(DockerException):  # gone already: it removes itself when its sleep ends
-            cli(client, "rm", "--force", name)
+        remove()
 
 
 def count(monitor: Monitor, addresses: list[str], at: float | None = None) -> tuple[dict[str, float], dict[str, float]]:

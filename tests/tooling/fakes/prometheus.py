@@ -20,18 +20,28 @@ class FakePrometheus:
         self.probes: list[str] = []  # running now
         self.started: list[str] = []
         self.down = ""  # when set, the monitor answers with this error
+        self.refusals: dict[str, list[str]] = {}  # "run"/"exec": what the engine says at each refused try
+        self.execs = 0  # the queries' `docker exec`s tried
         self.vectors: dict[str, list[dict[str, Any]]] = {}  # a query holding a key answers its vector
 
     def cli(self, args: list[str]) -> str:
+        refused = self.refusals.get(args[1], [])
         if args[1] == "run":
             name = args[args.index("--name") + 1]
-            self.probes.append(name)
+            self.probes.append(name)  # created, even when its start is refused
+            if refused:
+                raise docker_error(refused.pop(0))
             self.started.append(name)
             return "0123abcd"
         if args[1] == "rm":
+            if args[-1] not in self.probes:
+                raise docker_error(f"Error response from daemon: No such container: {args[-1]}")
             self.probes.remove(args[-1])
             return ""
         assert args[2] in self.probes, "a query through a probe that runs"
+        self.execs += 1
+        if refused:
+            raise docker_error(refused.pop(0))
         if self.down:
             raise docker_error(self.down)
         words = shlex.split(args[-1])  # promtool query instant -o json [--time T] URL EXPR && echo && ...

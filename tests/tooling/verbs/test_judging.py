@@ -5,6 +5,7 @@ or has too little traffic to judge, says so with its figures."""
 import pytest
 
 from tests.tooling.stack import EDGE, EDGE_UP, HEAD, MONITOR, V1, V2, running, web
+from tooling.engine import prometheus
 from tooling.models.release import Recorded, Release
 
 SERVED = {"web": [web(running(V2, 1), running(V2, 2))], "edge": [EDGE_UP]}
@@ -102,10 +103,33 @@ def test_an_analysis_cut_short_leaves_the_release_in_place_and_says_so(cluster, 
         fake_docker.prometheus.requests = [0, 10]
         monkeypatch.setattr(fake_docker.prometheus, "cli", interrupted)
     else:
+        monkeypatch.setattr(prometheus, "PAUSE", 0)
         fake_docker.prometheus.down = "Error response from daemon: container is not running"
     result = inv("deploy")
     assert result.code == (130 if fault == "ctrl-c" else 1)
+    assert fake_docker.prometheus.execs == (1 if fault == "ctrl-c" else prometheus.TRIES), "down: asked again"
     last = result.err.strip().splitlines()[-1]
     assert "while judging sha256:bbbbbbbbbbbb… (rev 1234567): it stays in place, serving, not judged" in last
     assert history.records[0].release.web == V2, "what serves is in the history"
     assert fake_docker.prometheus.probes == [] and history.lock is None
+
+
+def test_a_monitor_the_engine_refuses_once_is_asked_again(cluster, inv, fake_docker, monkeypatch):
+    """A probe's start, or an exec into it, refused once and granted the next time (moby/moby#41841):
+    the judging goes on, and the probe refused at its start (left created) goes too."""
+    swarm, history = cluster
+    swarm.script = SERVED
+    monkeypatch.setattr(prometheus, "PAUSE", 0)
+    fake = fake_docker.prometheus
+    fake.refusals = {
+        "run": ["Error response from daemon: attaching to network failed, make sure your network options are "
+                "correct and check manager logs: context deadline exceeded"],
+        "exec": ['Error: query error: Get "http://monitor:9090/api/v1/query": dial tcp: lookup monitor: i/o timeout'],
+    }  # fmt: skip
+    fake.requests, fake.errors = [0, 400], [0, 2]
+    result = inv("deploy")
+    assert result.code == 0, result.err
+    assert "judged by its own traffic: 0.5% 5xx over 400 requests in 30s, passed" in result.out
+    assert fake.refusals == {"run": [], "exec": []}, "each refusal was met, and the next try answered"
+    assert len(fake.started) == 1 and fake.probes == [], "the refused probe and the one that answered both went"
+    assert history.records[0].release.web == V2
