@@ -1,5 +1,6 @@
 """A client of a Docker engine: connecting to one that answers, running the docker CLI with the
-client's own settings, the daemon's raw JSON, and the one line of an error that says what happened.
+client's own settings, a command tried again while the engine refuses it for a passing reason,
+and the daemon's raw JSON.
 
 Nothing in engine/ prints: it returns data or raises ToolError. python-on-whales (and the pydantic
 it brings) is imported inside functions, so that ``inv --list`` and ``inv --help`` never pay for it.
@@ -12,14 +13,19 @@ import os
 import shutil
 import signal
 import subprocess
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from tooling.core.errors import ToolError, last_error_line
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
+    from python_on_whales.exceptions import DockerException
+
+T = TypeVar("T")
 
 _MISSING = "Error: No such object:"
 
@@ -145,6 +151,24 @@ def cli(client: DockerClient, *args: str) -> str:
     from python_on_whales.utils import run
 
     return str(run([*client.docker_cmd, *args]) or "")
+
+
+def retried(
+    call: Callable[[], T], pauses: Iterable[float], passing: Callable[[DockerException], bool] = lambda _: True
+) -> T:
+    """``call()``, tried again after each of ``pauses`` (seconds) while the engine refuses it for a
+    reason that may pass (``passing``); a refusal that will not, or the one after the last pause, is
+    raised as the DockerException it is, for the caller to word."""
+    from python_on_whales.exceptions import DockerException
+
+    for pause in pauses:
+        try:
+            return call()
+        except DockerException as error:
+            if not passing(error):
+                raise
+            time.sleep(pause)
+    return call()
 
 
 def ids(client: DockerClient, *args: str) -> list[str]:

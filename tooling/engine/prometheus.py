@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tooling.core.errors import ToolError, last_error_line
 from tooling.core.waiting import Progress, wait_until
-from tooling.engine.client import cli
+from tooling.engine.client import cli, retried
 from tooling.engine.containers import labels
 from tooling.models import analysis
 from tooling.models.plan import network
@@ -38,16 +38,8 @@ T = TypeVar("T")
 
 
 def patiently(call: Callable[[], T]) -> T:
-    """``call()``, tried again after PAUSE when the engine refuses it, TRIES times in all; the last
-    refusal (a DockerException) is the caller's to word."""
-    from python_on_whales.exceptions import DockerException
-
-    for _ in range(TRIES - 1):
-        try:
-            return call()
-        except DockerException:
-            time.sleep(PAUSE)
-    return call()
+    """``call()``, tried TRIES times, PAUSE apart, whatever the engine said when it refused it."""
+    return retried(call, pauses=[PAUSE] * (TRIES - 1))
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,13 @@ import contextlib
 import json
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tooling.core.errors import ToolError, last_error_line
 from tooling.core.settings import STACK_LABEL
-from tooling.engine.client import cli, ids, inspect
+from tooling.engine.client import cli, ids, inspect, retried
 from tooling.models import swarm as read
 from tooling.models.swarm import ENDED, Before, Membership, Node, Observation, StackParts, Task
 
@@ -139,24 +138,27 @@ class Swarm:
                 overlay = Path(folder, "overlay.json")  # JSON is YAML: a Compose file as data
                 overlay.write_text(json.dumps(plan.overlay))
                 files.append(overlay)
-            for attempt in range(1, OUT_OF_SEQUENCE_TRIES + 1):
-                try:
-                    self.client.stack.deploy(
-                        plan.stack,
-                        compose_files=files,
-                        resolve_image="never",  # the images are pinned by digest already
-                        with_registry_auth=True,  # nodes pull with this client's registry login
-                        variables=plan.variables,
-                    )
-                    return
-                except DockerException as error:
-                    reason = last_error_line(error)
-                    # Swarm bumps a service's version as it records an update's progress, so a spec
-                    # read a moment earlier may be refused (moby/swarmkit#1379). Deploying is
-                    # idempotent: read it again and retry, as moby's own tests do (moby/moby#39560).
-                    if "update out of sequence" not in reason or attempt == OUT_OF_SEQUENCE_TRIES:
-                        raise ToolError(f"docker stack deploy failed: {reason}") from None
-                    time.sleep(0.5 * attempt)
+
+            def deploy() -> None:
+                self.client.stack.deploy(
+                    plan.stack,
+                    compose_files=files,
+                    resolve_image="never",  # the images are pinned by digest already
+                    with_registry_auth=True,  # nodes pull with this client's registry login
+                    variables=plan.variables,
+                )
+
+            # Swarm bumps a service's version as it records an update's progress, so a spec read a
+            # moment earlier may be refused (moby/swarmkit#1379). Deploying is idempotent: read it
+            # again and retry, as moby's own tests do (moby/moby#39560).
+            try:
+                retried(
+                    deploy,
+                    pauses=[0.5 * attempt for attempt in range(1, OUT_OF_SEQUENCE_TRIES)],
+                    passing=lambda error: "update out of sequence" in last_error_line(error),
+                )
+            except DockerException as error:
+                raise ToolError(f"docker stack deploy failed: {last_error_line(error)}") from None
 
     # --- tidying up -----------------------------------------------------------------------------
 
