@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for n in range(args.processes):
             for subject in ("off", "on") if n % 2 == 0 else ("on", "off"):
-                env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=folder) if subject == "on" else dict(os.environ)
-                if subject == "off":
-                    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+                env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+                if subject == "on":
+                    env["PROMETHEUS_MULTIPROC_DIR"] = folder
                 command = [sys.executable, "-m", "bench.app_cost", "--one", subject]
                 done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
                 found[subject].append(float(done.stdout))
